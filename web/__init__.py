@@ -1,0 +1,38 @@
+"""web: the only package that imports flask — the app factory, REST API, pages, webhooks, health and metrics."""
+
+from __future__ import annotations
+
+import secrets
+
+import structlog
+from flask import Flask
+
+from notifier.logs import configure_logging
+from notifier.services import build
+from profiles.config import Settings, load
+
+log = structlog.get_logger(__name__)
+
+MAX_BODY_BYTES = 256 * 1024  # larger bodies get 413 before any handler reads them
+
+
+def create_app(config: Settings | None = None) -> Flask:
+    """Build the app and its clients. Nothing connects here: the first request (or CLI command) does."""
+    settings = config if config is not None else load()
+    if config is None:
+        configure_logging(settings)
+    app = Flask(__name__)
+    secret = settings.secret_key
+    if not secret:  # production refuses this in Settings; elsewhere sessions just do not survive a restart
+        secret = secrets.token_urlsafe(32)
+        log.warning("no SECRET_KEY set: using a random one for this process")
+    app.config.update(SECRET_KEY=secret, MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
+    app.extensions["lifecycle"] = build(settings)
+
+    from web import cli, errors, health, metrics
+
+    errors.init_app(app)
+    metrics.init_app(app)
+    health.init_app(app)
+    cli.init_app(app)
+    return app

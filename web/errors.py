@@ -1,0 +1,32 @@
+"""One error shape for every failure: {"code", "status", "message", "errors"} as API.md's conventions fix it."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from flask import Flask, abort, jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+
+def error_body(code: int, message: str, errors: dict[str, list[str]] | None = None) -> dict:
+    return {"code": code, "status": HTTPStatus(code).phrase, "message": message, "errors": errors or {}}
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _refuse_oversized_bodies():
+        # Declared sizes are refused before routing, so even a wrong method or path gets 413, not 405/404;
+        # bodies without a declared length are cut off by MAX_CONTENT_LENGTH when read.
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if request.content_length is not None and request.content_length > limit:
+            abort(413, f"The request body is larger than {limit // 1024} KiB.")
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        code = exc.code or 500
+        return jsonify(error_body(code, exc.description or HTTPStatus(code).phrase)), code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # logged by Flask; the client learns nothing about internals
+        app.logger.exception("unhandled error")
+        return jsonify(error_body(500, InternalServerError.description)), 500

@@ -1,0 +1,251 @@
+"""The run command's supervisor: `python -m web.stack` starts Neo4j, Redis, the worker and gunicorn, and stops them all.
+
+With nothing configured it runs every server locally under `var/`; with NEO4J_URI or REDIS_URL set it uses those and
+starts no server of its own. A child that dies is restarted with back-off (so /healthz shows the gap, then recovers);
+Ctrl-C or SIGTERM stops the children in reverse order and leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+from graph.driver import build_driver
+from graph.local import LocalNeo4j
+from graph.processes import PrerequisiteMissing, ServerFailed, spawn, terminate
+from graph.schema import migrate
+from notifier.local import LocalRedis
+from notifier.logs import configure_logging
+from profiles.config import PROJECT_ROOT, ConfigError, Settings
+
+log = structlog.get_logger("stack")
+
+MAX_RESTARTS = 5  # within RESTART_WINDOW_S; past that the stack gives up rather than flap forever
+RESTART_WINDOW_S = 120.0
+
+
+@dataclass
+class Child:
+    """Something the supervisor keeps running: a name, how to start it, stop it, and tell whether it lives."""
+
+    name: str
+    start: Callable[[], object]
+    stop: Callable[[], None]
+    alive: Callable[[], bool]
+    restarts: list[float] = field(default_factory=list)
+
+
+class Command:
+    """A plain child process (worker, gunicorn) whose output goes to our terminal."""
+
+    def __init__(self, argv: list[str], environ: dict[str, str]):
+        self.argv, self.environ = argv, environ
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = spawn(self.argv, None, self.environ, cwd=PROJECT_ROOT)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            terminate(self.process, 20.0)
+            self.process = None
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+def dev_secrets(var_dir: Path) -> dict[str, str]:
+    """Development keys, generated on first start and kept in var/dev-secrets.env (never used in production)."""
+    path = var_dir / "dev-secrets.env"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        lines = [
+            f"SECRET_KEY={secrets.token_urlsafe(48)}",
+            f"LIFECYCLE_DATA_KEYS=dev1:{base64.b64encode(secrets.token_bytes(32)).decode()}",
+            f"LIFECYCLE_INDEX_KEY={base64.b64encode(secrets.token_bytes(32)).decode()}",
+        ]
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(lines) + "\n")
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {k: v for k, v in pairs}
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    environ = dict(os.environ)
+    if not settings.production:
+        for key, value in dev_secrets(settings.var_dir).items():
+            environ.setdefault(key, value)
+    metrics_dir = settings.var_dir / "prometheus"
+    shutil.rmtree(metrics_dir, ignore_errors=True)  # stale files from dead workers would skew the counters
+    metrics_dir.mkdir(parents=True)
+    environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    environ["PYTHONUNBUFFERED"] = "1"
+    return environ
+
+
+def build_children(settings: Settings, environ: dict[str, str]) -> list[Child]:
+    children: list[Child] = []
+    if settings.local_neo4j:
+        neo4j = LocalNeo4j(home=settings.var_dir / "neo4j", port=_port(settings.neo4j_uri),
+                           dist_dir=settings.neo4j_dist_dir, heap=settings.local_neo4j_heap,
+                           pagecache=settings.local_neo4j_pagecache, environ=environ)
+        children.append(Child("neo4j", neo4j.start, neo4j.stop,
+                              lambda: neo4j.process is not None and neo4j.process.poll() is None))
+    if settings.local_redis:
+        rds = LocalRedis(directory=settings.var_dir / "redis", port=_port(settings.redis_url), environ=environ)
+        children.append(Child("redis", rds.start, rds.stop,
+                              lambda: rds.process is not None and rds.process.poll() is None))
+    children.append(Child("migrate", lambda: _migrate(settings), lambda: None, lambda: True))
+    worker = Command([sys.executable, "-m", "notifier.worker"], environ)
+    children.append(Child("worker", worker.start, worker.stop, worker.alive))
+    web = Command([sys.executable, "-m", "gunicorn", "--workers", str(settings.web_workers),
+                   "--bind", f"{settings.web_host}:{settings.web_port}", "--graceful-timeout", "5",
+                   "--access-logfile", "-",
+                   # the default control socket lives in $HOME: two stacks on one machine would fight over it
+                   "--control-socket", str(settings.var_dir / "gunicorn.ctl"), "wsgi:app"], environ)
+    children.append(Child("web", web.start, web.stop, web.alive))
+    return children
+
+
+def _port(url: str) -> int:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).port or 0
+
+
+def _migrate(settings: Settings) -> None:
+    driver = build_driver(settings)
+    try:
+        applied = migrate(driver, settings.neo4j_database)
+        log.info("schema migrated", applied=applied or "none (up to date)")
+    finally:
+        driver.close()
+
+
+def wait_for_health(url: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.3)
+    return False
+
+
+class Supervisor:
+    def __init__(self, children: list[Child]):
+        self.children = children
+        self.stopping = False
+
+    def request_stop(self, signum: int, _frame: object) -> None:
+        if not self.stopping:
+            log.info("stopping", signal=signal.Signals(signum).name)
+        self.stopping = True
+
+    def start_all(self) -> None:
+        for child in self.children:
+            if self.stopping:
+                return
+            started = time.monotonic()
+            child.start()
+            log.info("started", child=child.name, seconds=round(time.monotonic() - started, 1))
+
+    def watch(self) -> int:
+        """Restart children that die, until asked to stop; returns the exit status for the run command."""
+        while not self.stopping:
+            for child in self.children:
+                if self.stopping or child.alive():
+                    continue
+                now = time.monotonic()
+                child.restarts = [t for t in child.restarts if now - t < RESTART_WINDOW_S] + [now]
+                if len(child.restarts) > MAX_RESTARTS:
+                    log.error("giving up: it keeps dying", child=child.name, restarts=MAX_RESTARTS)
+                    return 1
+                delay = min(2 ** (len(child.restarts) - 1), 30)
+                log.warning("child died; restarting", child=child.name, after_seconds=delay)
+                self._sleep(delay)
+                if not self.stopping:
+                    try:
+                        child.start()
+                    except (ServerFailed, OSError) as exc:
+                        log.error("restart failed", child=child.name, error=str(exc))
+            self._sleep(0.5)
+        return 0
+
+    def stop_all(self) -> None:
+        for child in reversed(self.children):
+            try:
+                child.stop()
+            except Exception as exc:  # keep stopping the others whatever one of them does
+                log.error("stop failed", child=child.name, error=str(exc))
+        log.info("all stopped")
+
+    def _sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.stopping and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+def main() -> int:
+    try:
+        settings = Settings.from_env(os.environ)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    began = time.monotonic()
+    environ = child_environment(settings)
+    supervisor = Supervisor(build_children(settings, environ))
+    signal.signal(signal.SIGINT, supervisor.request_stop)
+    signal.signal(signal.SIGTERM, supervisor.request_stop)
+    status = 0
+    try:
+        supervisor.start_all()
+        base = f"http://{settings.web_host}:{settings.web_port}"
+        if not supervisor.stopping and not wait_for_health(f"{base}/healthz", 60):
+            log.error("the web app did not report healthy within 60 s")
+        if not supervisor.stopping:
+            print(banner(settings, base, time.monotonic() - began), flush=True)
+            status = supervisor.watch()
+    except (PrerequisiteMissing, ServerFailed) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        status = 1
+    finally:
+        supervisor.stop_all()
+    return status
+
+
+def banner(settings: Settings, base: str, seconds: float) -> str:
+    lines = [
+        "",
+        f"Lifecycle service is up ({seconds:.1f} s):",
+        f"  web      {base}/",
+        f"  health   {base}/healthz",
+        f"  metrics  {base}/metrics",
+        f"  neo4j    {settings.neo4j_uri}" + (f"  (data in {settings.var_dir / 'neo4j'})" * settings.local_neo4j),
+        f"  redis    {settings.redis_url}" + (f"  (data in {settings.var_dir / 'redis'})" * settings.local_redis),
+        "Press Ctrl-C to stop everything.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
