@@ -13,6 +13,7 @@ run: deps
 	@$(PY) -m web.stack
 
 test: deps
+	@$(PY) -m ruff check --quiet .
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: deps
