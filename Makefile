@@ -29,14 +29,14 @@ system-deps:
 	command -v javac >/dev/null 2>&1 || missing="$$missing openjdk-17-jdk-headless"; \
 	command -v mvn   >/dev/null 2>&1 || missing="$$missing maven"; \
 	command -v redis-server >/dev/null 2>&1 || optional="redis-server"; \
-	missing=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); \
+	missing=$$(echo $$missing | tr ' ' '\n' | sort -u | xargs); \
 	if [ -n "$$missing$$optional" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "Installing Debian packages:$$missing $$optional"; \
+	  echo "Installing Debian packages: $$missing $$optional"; \
 	  { apt-get install -y -q --no-install-recommends $$missing $$optional >/dev/null 2>&1 || \
 	    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing $$optional >/dev/null; }; } || \
-	    { [ -z "$$missing" ] || { echo "error: could not install$$missing with apt-get" >&2; exit 1; }; }; \
+	    { [ -z "$$missing" ] || { echo "error: could not install $$missing with apt-get" >&2; exit 1; }; }; \
 	elif [ -n "$$missing" ]; then \
-	  echo "error: missing$$missing — install them (Debian: sudo apt-get install$$missing), then run make again." >&2; \
+	  echo "error: missing $$missing — install them (Debian: sudo apt-get install $$missing), then run make again." >&2; \
 	  exit 1; \
 	fi; \
 	command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or newer." >&2; exit 1; }; \
