@@ -58,6 +58,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         _range("life_event_occurred_on", "LifeEvent", "occurred_on"),
         _range("access_record_at", "AccessRecord", "at"),
     )),
+    Migration(2, "api keys, the access-log chain head, event and record lookups", (
+        _unique("api_key_kid", "ApiKey", "kid"),
+        _unique("audit_head_name", "AuditHead", "name"),
+        _unique("access_record_seq", "AccessRecord", "seq"),
+        _range("access_record_subject", "AccessRecord", "subject_id"),
+        _range("material_kind", "Material", "kind"),
+    )),
 )
 
 

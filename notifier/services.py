@@ -11,8 +11,13 @@ from dataclasses import dataclass, field
 import redis
 from rq import Queue
 
+from graph.apikeys import ApiKeys
+from graph.audit import AccessLog
 from graph.driver import Driver, build_driver
-from profiles.config import Settings
+from graph.holdings import Holdings
+from graph.subjects import Subjects
+from profiles.config import ConfigError, Settings
+from profiles.privacy import BlindIndex, FieldCipher
 
 QUEUE_NAMES = ("scan", "deliver", "default")  # a worker drains them in this order
 
@@ -22,7 +27,25 @@ class Services:
     settings: Settings
     driver: Driver
     redis: redis.Redis
+    cipher: FieldCipher
+    blind_index: BlindIndex
     queues: dict[str, Queue] = field(default_factory=dict)
+
+    @property
+    def subjects(self) -> Subjects:
+        return Subjects(self.driver, self.settings.neo4j_database, self.cipher, self.blind_index)
+
+    @property
+    def holdings(self) -> Holdings:
+        return Holdings(self.driver, self.settings.neo4j_database, self.cipher)
+
+    @property
+    def access_log(self) -> AccessLog:
+        return AccessLog(self.driver, self.settings.neo4j_database)
+
+    @property
+    def api_keys(self) -> ApiKeys:
+        return ApiKeys(self.driver, self.settings.neo4j_database)
 
     def close(self) -> None:
         self.driver.close()
@@ -35,10 +58,16 @@ def build(settings: Settings, *, for_worker: bool = False) -> Services:
     Web requests must never hang on Redis, so their connection has short socket timeouts; the worker's blocks on
     BLMOVE for minutes by design, so it gets none (RQ manages its own dequeue timeout).
     """
+    if not settings.data_keys:
+        raise ConfigError("LIFECYCLE_DATA_KEYS", "personal data is stored encrypted: configure at least one key")
+    if not settings.index_key:
+        raise ConfigError("LIFECYCLE_INDEX_KEY", "ID-number lookups need a blind-index key")
     timeouts = {} if for_worker else {"socket_timeout": 5.0, "socket_connect_timeout": 2.0}
     connection = redis.Redis.from_url(settings.redis_url, health_check_interval=30, **timeouts)
     queues = {name: Queue(name, connection=connection) for name in QUEUE_NAMES}
-    return Services(settings=settings, driver=build_driver(settings), redis=connection, queues=queues)
+    return Services(settings=settings, driver=build_driver(settings), redis=connection, queues=queues,
+                    cipher=FieldCipher(settings.data_keys, settings.active_data_key),
+                    blind_index=BlindIndex(settings.index_key))
 
 
 _current: Services | None = None

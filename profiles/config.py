@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,8 +128,39 @@ class Settings:
 
 
 def load() -> Settings:
-    """Read the process environment. Call once per process, at the edge (app factory, worker, run command)."""
-    return Settings.from_env(os.environ)
+    """Read the process environment. Call once per process, at the edge (app factory, worker, run command).
+
+    In development, keys not given in the environment come from `var/dev-secrets.env`, generated on first use, so the
+    run command, the worker and `flask --app wsgi ...` all read the same data. Production never looks there.
+    """
+    environ = dict(os.environ)
+    if environ.get("LIFECYCLE_ENV", "development") == "development":
+        var_dir = Path(environ.get("LIFECYCLE_VAR") or PROJECT_ROOT / "var")
+        for key, value in dev_secrets(var_dir).items():
+            if not environ.get(key):
+                environ[key] = value
+    return Settings.from_env(environ)
+
+
+def dev_secrets(var_dir: Path) -> dict[str, str]:
+    """Development keys, generated once into var/dev-secrets.env (mode 0600)."""
+    path = var_dir / "dev-secrets.env"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        lines = [
+            f"SECRET_KEY={secrets.token_urlsafe(48)}",
+            f"LIFECYCLE_DATA_KEYS=dev1:{base64.b64encode(secrets.token_bytes(32)).decode()}",
+            f"LIFECYCLE_INDEX_KEY={base64.b64encode(secrets.token_bytes(32)).decode()}",
+        ]
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process of the stack won the race; read theirs
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write("\n".join(lines) + "\n")
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return dict(pairs)
 
 
 def _require_production_secrets(s: Settings) -> None:

@@ -10,7 +10,10 @@ from graph.schema import MIGRATIONS, MigrationError, applied_versions, migrate
 
 
 def init_app(app: Flask) -> None:
+    from web import cli_data
+
     app.cli.add_command(graph_group)
+    cli_data.init_app(app)
 
 
 graph_group = AppGroup("graph", help="The Neo4j schema.")  # AppGroup: each command runs in an app context

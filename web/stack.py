@@ -7,9 +7,7 @@ Ctrl-C or SIGTERM stops the children in reverse order and leaves no process behi
 
 from __future__ import annotations
 
-import base64
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -19,7 +17,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import structlog
 
@@ -29,7 +26,7 @@ from graph.processes import PrerequisiteMissing, ServerFailed, spawn, terminate
 from graph.schema import migrate
 from notifier.local import LocalRedis
 from notifier.logs import configure_logging
-from profiles.config import PROJECT_ROOT, ConfigError, Settings
+from profiles.config import PROJECT_ROOT, ConfigError, Settings, load
 
 log = structlog.get_logger("stack")
 
@@ -67,28 +64,8 @@ class Command:
         return self.process is not None and self.process.poll() is None
 
 
-def dev_secrets(var_dir: Path) -> dict[str, str]:
-    """Development keys, generated on first start and kept in var/dev-secrets.env (never used in production)."""
-    path = var_dir / "dev-secrets.env"
-    if not path.exists():
-        var_dir.mkdir(parents=True, exist_ok=True)
-        lines = [
-            f"SECRET_KEY={secrets.token_urlsafe(48)}",
-            f"LIFECYCLE_DATA_KEYS=dev1:{base64.b64encode(secrets.token_bytes(32)).decode()}",
-            f"LIFECYCLE_INDEX_KEY={base64.b64encode(secrets.token_bytes(32)).decode()}",
-        ]
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write("\n".join(lines) + "\n")
-    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
-    return {k: v for k, v in pairs}
-
-
 def child_environment(settings: Settings) -> dict[str, str]:
     environ = dict(os.environ)
-    if not settings.production:
-        for key, value in dev_secrets(settings.var_dir).items():
-            environ.setdefault(key, value)
     metrics_dir = settings.var_dir / "prometheus"
     shutil.rmtree(metrics_dir, ignore_errors=True)  # stale files from dead workers would skew the counters
     metrics_dir.mkdir(parents=True)
@@ -205,7 +182,7 @@ class Supervisor:
 
 def main() -> int:
     try:
-        settings = Settings.from_env(os.environ)
+        settings = load()
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,121 @@
+"""The subjects and what hangs off them: persons, entities, relations, materials, life events, access records.
+
+Plain frozen dataclasses holding clear values; encryption happens at the repository boundary (`graph/`), masking at
+the presentation boundary (`web/`). Repositories take and return these, never driver records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+EXPIRING_WITHIN_DAYS = 90  # a material "expiring" within this many days is shown amber and feeds the due rules
+
+PERSON_RELATIONS = ("PARENT_OF", "GUARDIAN_OF", "SPOUSE_OF")
+PERSON_ENTITY_RELATIONS = ("LEGAL_REP_OF", "SHAREHOLDER_OF", "EMPLOYED_BY")
+RELATION_TYPES = PERSON_RELATIONS + PERSON_ENTITY_RELATIONS
+PROVENANCES = ("issued", "verified", "declared")  # by the authority's system / checked at a window / the holder's word
+
+ENTITY_KINDS = {
+    "limited_company": ("有限责任公司", "Limited liability company"),
+    "joint_stock_company": ("股份有限公司", "Joint-stock company"),
+    "sole_proprietorship": ("个人独资企业", "Sole proprietorship"),
+    "partnership": ("合伙企业", "Partnership"),
+    "individual_business": ("个体工商户", "Individual business"),
+    "farmer_cooperative": ("农民专业合作社", "Farmers' cooperative"),
+    "branch": ("分公司", "Branch"),
+}
+
+PERSON_EVENTS = ("birth", "school_entry", "marriage", "divorce", "household_move", "retirement", "death")
+ENTITY_EVENTS = ("founding", "change", "annual_report", "closure")
+
+
+@dataclass(frozen=True)
+class Person:
+    pid: str
+    id_number: str
+    name: str
+    birth_date: date
+    sex: str
+    region: str
+    phone: str | None = None
+    email: str | None = None
+    deceased_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Entity:
+    eid: str
+    uscc: str
+    name: str
+    kind: str
+    established_on: date
+    region: str | None = None
+    status: str = "active"
+
+
+@dataclass(frozen=True)
+class Relation:
+    from_id: str
+    to_id: str
+    type: str
+
+
+@dataclass(frozen=True)
+class Material:
+    mid: str
+    holder_id: str
+    kind: str
+    number: str
+    issued_on: date
+    expires_on: date | None  # None: long-term (长期)
+    issuer: str
+    provenance: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    version: int = 1
+    superseded: bool = False
+    created_at: datetime | None = None
+
+    def status(self, as_of: date) -> str:
+        """valid / expiring (within 90 days) / expired / superseded, as of a date."""
+        if self.superseded:
+            return "superseded"
+        if self.expires_on is None:
+            return "valid"
+        if self.expires_on < as_of:
+            return "expired"
+        if self.expires_on <= as_of + timedelta(days=EXPIRING_WITHIN_DAYS):
+            return "expiring"
+        return "valid"
+
+
+@dataclass(frozen=True)
+class LifeEvent:
+    evid: str
+    subject_id: str
+    kind: str
+    occurred_on: date
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is reading: an API key (a department system, an officer's script) or, later, a signed-in officer."""
+
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class AccessRecord:
+    rid: str
+    seq: int
+    at: datetime
+    actor: str
+    role: str
+    purpose: str
+    what: str
+    subject_id: str
+    prev_hash: str
+    hash: str

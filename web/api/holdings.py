@@ -1,0 +1,109 @@
+"""Materials, life events and the access log of one person or entity (`{kind}` is `persons` or `entities`)."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from profiles.errors import NotFound
+from profiles.materials import check_material
+from profiles.models import ENTITY_EVENTS, PERSON_EVENTS, LifeEvent, Material
+from profiles.privacy import mask_text
+from web.api.auth import enforce, reads_subject, record_read, roles
+from web.api.schemas import AccessRecordOut, EventIn, EventOut, MaterialIn, MaterialOut
+from web.api.subjects import services, today, unprocessable
+
+blp = Blueprint("holdings", __name__, url_prefix="/api/v1", description="Materials, life events and access logs")
+blp.before_request(enforce)
+
+LABELS = {"persons": "Person", "entities": "Entity"}
+HOLDER = {"persons": "person", "entities": "entity"}
+EVENTS = {"persons": PERSON_EVENTS, "entities": ENTITY_EVENTS}
+WRITERS = ("system", "officer")
+READERS = ("system", "officer")
+
+
+def label_of(kind: str) -> str:
+    if kind not in LABELS:
+        raise NotFound("collection", kind, field="kind")
+    return LABELS[kind]
+
+
+def ensure_exists(kind: str, sid: str) -> None:
+    s = services().subjects
+    s.get_person(sid) if kind == "persons" else s.get_entity(sid)
+
+
+def material_view(m: Material, as_of) -> dict:
+    return {"mid": m.mid, "kind": m.kind, "number_masked": mask_text(m.number, 2, 2), "issued_on": m.issued_on,
+            "expires_on": m.expires_on, "issuer": m.issuer, "provenance": m.provenance, "fields_": m.fields,
+            "version": m.version, "superseded": m.superseded, "status": m.status(as_of)}
+
+
+@blp.route("/<string:kind>/<string:sid>/materials")
+class Materials(MethodView):
+    @roles(*WRITERS)
+    @blp.arguments(MaterialIn)
+    @blp.response(201, MaterialOut)
+    def post(self, body: dict, kind: str, sid: str):
+        """Record a material; an older one of the same kind becomes superseded."""
+        label = label_of(kind)
+        check_material(HOLDER[kind], body["kind"], body["issued_on"], body["expires_on"], today())
+        material = Material(mid=str(uuid.uuid4()), holder_id=sid, kind=body["kind"], number=body["number"].upper(),
+                            issued_on=body["issued_on"], expires_on=body["expires_on"], issuer=body["issuer"],
+                            provenance=body["provenance"], fields=body["fields_"])
+        return material_view(services().holdings.add_material(label, material), today())
+
+    @roles(*READERS)
+    @reads_subject
+    @blp.response(200, MaterialOut(many=True))
+    def get(self, kind: str, sid: str):
+        """Every material on file, newest version first within a kind, with its status today."""
+        label = label_of(kind)
+        ensure_exists(kind, sid)
+        materials = services().holdings.materials(label, sid)
+        record_read(label, sid, "materials")
+        as_of = today()
+        return [material_view(m, as_of) for m in materials]
+
+
+@blp.route("/<string:kind>/<string:sid>/events")
+class Events(MethodView):
+    @roles(*WRITERS)
+    @blp.arguments(EventIn)
+    @blp.response(201, EventOut)
+    def post(self, body: dict, kind: str, sid: str):
+        """Record a life event (birth, marriage, ...; for entities founding, annual report, ...)."""
+        label = label_of(kind)
+        if body["kind"] not in EVENTS[kind]:
+            unprocessable("kind", f"unknown event kind for {kind}; one of {', '.join(EVENTS[kind])}")
+        if body["occurred_on"] > today():
+            unprocessable("occurred_on", "the date is in the future")
+        event = LifeEvent(evid=str(uuid.uuid4()), subject_id=sid, kind=body["kind"], occurred_on=body["occurred_on"],
+                          details=body["details"])
+        return services().holdings.add_event(label, event)
+
+    @roles(*READERS)
+    @reads_subject
+    @blp.response(200, EventOut(many=True))
+    def get(self, kind: str, sid: str):
+        label = label_of(kind)
+        ensure_exists(kind, sid)
+        events = services().holdings.events(label, sid)
+        record_read(label, sid, "events")
+        return events
+
+
+@blp.route("/<string:kind>/<string:sid>/access-log")
+class AccessLogView(MethodView):
+    @roles(*READERS)
+    @reads_subject
+    @blp.response(200, AccessRecordOut(many=True))
+    def get(self, kind: str, sid: str):
+        """Who looked at this subject's data, when and why — newest first. Reading it is itself recorded."""
+        label = label_of(kind)
+        ensure_exists(kind, sid)
+        record_read(label, sid, "access-log")
+        return services().access_log.for_subject(sid)

@@ -1,0 +1,170 @@
+"""marshmallow schemas for every API body: what a request may carry (unknown fields rejected) and what we answer."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
+
+from profiles.materials import MATERIAL_KINDS
+from profiles.models import ENTITY_KINDS, PROVENANCES, RELATION_TYPES
+
+# Names are letters (any script) in words joined by the separators real names use: 张三, 阿依古丽·买买提, O'Brien.
+NAME = re.compile(r"^[^\W\d_]+(?:[·・ .'\-][^\W\d_]+)*$")
+ENTITY_NAME = re.compile(r"^[\w（）()·&.,' \-]+$")
+PHONE = re.compile(r"^(?:\+[1-9]\d{6,14}|1[3-9]\d{9})$")
+REGION = re.compile(r"^\d{6}$")
+MAX_FIELDS = 50
+MAX_VALUE_CHARS = 1000
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _check_free_form(value: dict) -> None:
+    """`fields` / `details` objects: a bounded number of flat, short, scalar values."""
+    if len(value) > MAX_FIELDS:
+        raise ValidationError(f"at most {MAX_FIELDS} entries")
+    for key, item in value.items():
+        if not isinstance(key, str) or not 1 <= len(key) <= 64:
+            raise ValidationError("keys must be 1 to 64 characters")
+        if isinstance(item, (dict, list)):
+            raise ValidationError(f"{key}: values must be text, numbers, true/false or null, not nested objects")
+        if isinstance(item, str) and len(item) > MAX_VALUE_CHARS:
+            raise ValidationError(f"{key}: values must be at most {MAX_VALUE_CHARS} characters")
+
+
+class NotFuture:
+    def __init__(self, what: str):
+        self.what = what
+
+    def __call__(self, value: date) -> None:
+        # "today" in UTC+14 at the latest: the exact local day is checked by the domain, this catches the absurd.
+        if value > date.today().replace(year=date.today().year + 1):
+            raise ValidationError(f"{self.what} is in the future")
+        if value.year < 1900:
+            raise ValidationError(f"{self.what} is before 1900")
+
+
+class PersonIn(Strict):
+    id_number = fields.String(required=True, validate=validate.Length(max=40))
+    name = fields.String(required=True, validate=[
+        validate.Length(min=1, max=50), validate.Regexp(NAME, error="must be a person's name: letters only")])
+    phone = fields.String(validate=validate.Regexp(PHONE, error="must be a mobile number such as 13812345678 "
+                                                                "or +8613812345678"))
+    email = fields.Email(validate=validate.Length(max=254))
+
+
+class PersonOut(Schema):
+    pid = fields.String()
+    id_number_masked = fields.String()
+    name = fields.String()
+    birth_date = fields.Date()
+    sex = fields.String()
+    region = fields.String()
+    phone_masked = fields.String()
+    email_masked = fields.String()
+
+
+class PersonQuery(Strict):
+    id_number = fields.String(required=True, validate=validate.Length(max=40))
+
+
+class EntityIn(Strict):
+    uscc = fields.String(required=True, validate=validate.Length(max=40))
+    name = fields.String(required=True, validate=[
+        validate.Length(min=2, max=100), validate.Regexp(ENTITY_NAME, error="contains characters a registered "
+                                                                            "name cannot have")])
+    kind = fields.String(required=True, validate=validate.OneOf(list(ENTITY_KINDS)))
+    established_on = fields.Date(required=True, validate=NotFuture("the founding date"))
+    region = fields.String(validate=validate.Regexp(REGION, error="must be a 6-digit administrative division code"))
+
+
+class EntityOut(Schema):
+    eid = fields.String()
+    uscc = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    established_on = fields.Date()
+    region = fields.String(allow_none=True)
+    status = fields.String()
+
+
+class EntityQuery(Strict):
+    uscc = fields.String(required=True, validate=validate.Length(max=40))
+
+
+class RelationIn(Strict):
+    from_id = fields.String(required=True, data_key="from", validate=validate.Length(min=1, max=64))
+    to_id = fields.String(required=True, data_key="to", validate=validate.Length(min=1, max=64))
+    type = fields.String(required=True, validate=validate.OneOf(RELATION_TYPES))
+
+
+class RelationOut(Schema):
+    from_id = fields.String(data_key="from")
+    to_id = fields.String(data_key="to")
+    type = fields.String()
+
+
+class MaterialIn(Strict):
+    kind = fields.String(required=True, validate=validate.OneOf(list(MATERIAL_KINDS),
+                                                                error="unknown material kind"))
+    number = fields.String(required=True, validate=[
+        validate.Length(min=1, max=64), validate.Regexp(r"^[0-9A-Za-z\-/()（）]+$", error="must be letters, digits "
+                                                                                          "and - / ( ) only")])
+    issued_on = fields.Date(required=True, validate=NotFuture("the issue date"))
+    expires_on = fields.Date(required=True, allow_none=True)
+    issuer = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    provenance = fields.String(required=True, validate=validate.OneOf(PROVENANCES))
+    fields_ = fields.Dict(data_key="fields", load_default=dict)
+
+    @validates("fields_")
+    def _fields(self, value: dict, **_kwargs) -> None:
+        _check_free_form(value)
+
+    @validates_schema
+    def _dates(self, data: dict, **_kwargs) -> None:
+        if data.get("expires_on") and data.get("issued_on") and data["expires_on"] <= data["issued_on"]:
+            raise ValidationError("the expiry date must be after the issue date", field_name="expires_on")
+
+
+class MaterialOut(Schema):
+    mid = fields.String()
+    kind = fields.String()
+    number_masked = fields.String()
+    issued_on = fields.Date()
+    expires_on = fields.Date(allow_none=True)
+    issuer = fields.String()
+    provenance = fields.String()
+    fields_ = fields.Dict(data_key="fields")
+    version = fields.Integer()
+    superseded = fields.Boolean()
+    status = fields.String()
+
+
+class EventIn(Strict):
+    kind = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    occurred_on = fields.Date(required=True, validate=NotFuture("the date"))
+    details = fields.Dict(load_default=dict)
+
+    @validates("details")
+    def _details(self, value: dict, **_kwargs) -> None:
+        _check_free_form(value)
+
+
+class EventOut(Schema):
+    evid = fields.String()
+    kind = fields.String()
+    occurred_on = fields.Date()
+    details = fields.Dict()
+
+
+class AccessRecordOut(Schema):
+    at = fields.DateTime()
+    actor = fields.String()
+    role = fields.String()
+    purpose = fields.String()
+    what = fields.String()

@@ -1,0 +1,160 @@
+"""Persons, entities and relations: POST to record, GET (with a purpose) to read one."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from flask_smorest import abort as api_abort
+
+from profiles.identifiers import InvalidIdentifier, parse_resident_id, parse_uscc, region_ever_existed
+from profiles.models import Entity, Person, Relation
+from profiles.privacy import mask_email, mask_id_number, mask_phone
+from web.api.auth import enforce, reads_subject, record_read, roles
+from web.api.schemas import (
+    EntityIn,
+    EntityOut,
+    EntityQuery,
+    PersonIn,
+    PersonOut,
+    PersonQuery,
+    RelationIn,
+    RelationOut,
+)
+
+blp = Blueprint("subjects", __name__, url_prefix="/api/v1", description="Persons, entities and their relations")
+blp.before_request(enforce)
+
+WRITERS = ("system",)
+READERS = ("system", "officer")
+
+
+def services():
+    return current_app.extensions["lifecycle"]
+
+
+def today() -> date:
+    return datetime.now(services().settings.zone).date()
+
+
+def unprocessable(field: str, reason: str):
+    api_abort(422, message=f"{field}: {reason}", messages={"json": {field: [reason]}})
+
+
+def person_view(p: Person) -> dict:
+    view = {"pid": p.pid, "id_number_masked": mask_id_number(p.id_number), "name": p.name,
+            "birth_date": p.birth_date, "sex": p.sex, "region": p.region}
+    if p.phone:
+        view["phone_masked"] = mask_phone(p.phone)
+    if p.email:
+        view["email_masked"] = mask_email(p.email)
+    return view
+
+
+def normalise_phone(phone: str | None) -> str | None:
+    """Mainland mobiles are stored in E.164 (+86...), the form SMS providers take."""
+    if phone and not phone.startswith("+"):
+        return "+86" + phone
+    return phone
+
+
+@blp.route("/persons")
+class Persons(MethodView):
+    @roles(*WRITERS)
+    @blp.arguments(PersonIn)
+    @blp.response(201, PersonOut)
+    def post(self, body: dict):
+        """Record a natural person, keyed by resident ID number (stored encrypted, looked up by blind index)."""
+        try:
+            rid = parse_resident_id(body["id_number"], today())
+        except InvalidIdentifier as exc:
+            unprocessable("id_number", exc.reason)
+        person = Person(pid=str(uuid.uuid4()), id_number=rid.number, name=body["name"].strip(),
+                        birth_date=rid.birth_date, sex=rid.sex, region=rid.region,
+                        phone=normalise_phone(body.get("phone")), email=body.get("email"))
+        return person_view(services().subjects.add_person(person))
+
+    @roles(*READERS)
+    @reads_subject
+    @blp.arguments(PersonQuery, location="query")
+    @blp.response(200, PersonOut)
+    def get(self, query: dict):
+        """Find a person by ID number (through the blind index); the read is recorded in their access log."""
+        try:
+            number = parse_resident_id(query["id_number"], today()).number
+        except InvalidIdentifier as exc:
+            api_abort(422, message=f"id_number: {exc.reason}", messages={"query": {"id_number": [exc.reason]}})
+        person = services().subjects.find_person(number)
+        record_read("Person", person.pid, "person")
+        return person_view(person)
+
+
+@blp.route("/persons/<string:pid>")
+class PersonById(MethodView):
+    @roles(*READERS)
+    @reads_subject
+    @blp.response(200, PersonOut)
+    def get(self, pid: str):
+        """One person; the read is recorded in their access log."""
+        person = services().subjects.get_person(pid)
+        record_read("Person", pid, "person")
+        return person_view(person)
+
+
+@blp.route("/entities")
+class Entities(MethodView):
+    @roles(*WRITERS)
+    @blp.arguments(EntityIn)
+    @blp.response(201, EntityOut)
+    def post(self, body: dict):
+        """Record a legal entity, keyed by its unified social credit code."""
+        try:
+            uscc = parse_uscc(body["uscc"])
+        except InvalidIdentifier as exc:
+            unprocessable("uscc", exc.reason)
+        if body["established_on"] > today():
+            unprocessable("established_on", "the founding date is in the future")
+        region = body.get("region") or uscc[2:8]
+        if not region_ever_existed(region):
+            unprocessable("region", "no such administrative division code has ever existed")
+        entity = Entity(eid=str(uuid.uuid4()), uscc=uscc, name=body["name"].strip(), kind=body["kind"],
+                        established_on=body["established_on"], region=region)
+        return services().subjects.add_entity(entity)
+
+    @roles(*READERS)
+    @reads_subject
+    @blp.arguments(EntityQuery, location="query")
+    @blp.response(200, EntityOut)
+    def get(self, query: dict):
+        """Find an entity by credit code; the read is recorded in its access log."""
+        try:
+            uscc = parse_uscc(query["uscc"])
+        except InvalidIdentifier as exc:
+            api_abort(422, message=f"uscc: {exc.reason}", messages={"query": {"uscc": [exc.reason]}})
+        entity = services().subjects.find_entity(uscc)
+        record_read("Entity", entity.eid, "entity")
+        return entity
+
+
+@blp.route("/entities/<string:eid>")
+class EntityById(MethodView):
+    @roles(*READERS)
+    @reads_subject
+    @blp.response(200, EntityOut)
+    def get(self, eid: str):
+        entity = services().subjects.get_entity(eid)
+        record_read("Entity", eid, "entity")
+        return entity
+
+
+@blp.route("/relations")
+class Relations(MethodView):
+    @roles(*WRITERS)
+    @blp.arguments(RelationIn)
+    @blp.response(201, RelationOut)
+    def post(self, body: dict):
+        """Link a person to a person (family) or to an entity (legal representative, shareholder, employee)."""
+        return services().subjects.relate(Relation(body["from_id"], body["to_id"], body["type"]))
