@@ -37,11 +37,11 @@ class Subjects:
         }
 
     def add_person(self, person: Person) -> Person:
+        props = self.person_properties(person)
         try:
-            self.driver.execute_query(
-                "CREATE (p:Person) SET p = $props, p.created_at = datetime()",
-                props=self.person_properties(person), database_=self.database,
-            )
+            with self.driver.session(database=self.database) as session:
+                session.execute_write(lambda tx: tx.run(
+                    "CREATE (p:Person) SET p = $props, p.created_at = datetime()", props=props).consume())
         except ConstraintError as exc:
             raise Conflict("id_number", "a person with this ID number is already on file") from exc
         return person

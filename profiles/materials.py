@@ -30,7 +30,8 @@ MATERIAL_KINDS: dict[str, MaterialKind] = {k.code: k for k in (
     MaterialKind("driving_licence", "机动车驾驶证", "Driving licence", "公安机关交通管理部门", "person", "optional"),
     MaterialKind("residence_permit", "居住证", "Residence permit", "公安机关", "person", "always"),
     MaterialKind("marriage_certificate", "结婚证", "Marriage certificate", "民政部门", "person", "never"),
-    MaterialKind("social_security_card", "社会保障卡", "Social security card", "人力资源社会保障部门", "person", "optional"),
+    MaterialKind("social_security_card", "社会保障卡", "Social security card", "人力资源社会保障部门", "person",
+                 "optional"),
     MaterialKind("vaccination_certificate", "预防接种证", "Vaccination certificate", "疾病预防控制机构", "person",
                  "never"),
     MaterialKind("business_licence", "营业执照", "Business licence", "市场监督管理部门", "entity", "optional"),
@@ -49,8 +50,8 @@ def check_material(holder: str, kind: str, issued_on: date, expires_on: date | N
     if spec is None:
         raise MaterialRejected("kind", f"unknown material kind {kind!r}")
     if spec.holder != holder:
-        raise MaterialRejected("kind", f"a {spec.name_en.lower()} is held by {'an' if spec.holder == 'entity' else 'a'} "
-                                       f"{spec.holder}, not {'an' if holder == 'entity' else 'a'} {holder}")
+        raise MaterialRejected("kind", f"a {spec.name_en.lower()} is held by {_article(spec.holder)} {spec.holder}, "
+                                       f"not {_article(holder)} {holder}")
     if issued_on > today:
         raise MaterialRejected("issued_on", "the issue date is in the future")
     if expires_on is not None:
@@ -61,3 +62,7 @@ def check_material(holder: str, kind: str, issued_on: date, expires_on: date | N
     elif spec.expires == "always":
         raise MaterialRejected("expires_on", f"a {spec.name_en.lower()} always has an expiry date")
     return spec
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"

@@ -1,18 +1,23 @@
-"""Flask CLI commands for operators: `flask --app wsgi graph migrate|status`."""
+"""Flask CLI commands for operators: schema migrations, API keys, the audit chain, key rotation."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
+from tqdm import tqdm
 
+from graph.apikeys import ROLES
+from graph.rotation import count_pending, rotate
 from graph.schema import MIGRATIONS, MigrationError, applied_versions, migrate
+from profiles.audit import first_broken_link
 
 
 def init_app(app: Flask) -> None:
     from web import cli_data
 
-    app.cli.add_command(graph_group)
+    for group in (graph_group, apikey_group, audit_group, keys_group):
+        app.cli.add_command(group)
     cli_data.init_app(app)
 
 
@@ -38,3 +43,51 @@ def status_command() -> None:
     done = applied_versions(services.driver, services.settings.neo4j_database)
     for m in MIGRATIONS:
         click.echo(f"{m.version:>4}  {'applied' if m.version in done else 'pending':8} {m.name}")
+
+
+@click.group("apikey", help="API keys for department systems and scripts.")
+def apikey_group() -> None:
+    pass
+
+
+@apikey_group.command("create", help="Create a key and print it once; only its hash is kept.")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--name", required=True, help="who holds it, e.g. 'civil-affairs-bureau'")
+@with_appcontext
+def apikey_create(role: str, name: str) -> None:
+    key = current_app.extensions["lifecycle"].api_keys.create(name, role)
+    click.echo(key)
+    click.echo(f"(role {role}, name {name}; store it now: it cannot be shown again)", err=True)
+
+
+@click.group("audit", help="The access log.")
+def audit_group() -> None:
+    pass
+
+
+@audit_group.command("verify", help="Recompute the access log's hash chain; name the first broken link.")
+@with_appcontext
+def audit_verify() -> None:
+    log = current_app.extensions["lifecycle"].access_log
+    bad, why, checked = first_broken_link(log.stream())
+    if bad is None:
+        click.echo(f"access log intact: {checked} records checked")
+        return
+    raise click.ClickException(f"access log broken at record {bad.seq} (rid {bad.rid}, {bad.at.isoformat()}): {why}")
+
+
+@click.group("keys", help="Data-encryption keys.")
+def keys_group() -> None:
+    pass
+
+
+@keys_group.command("rotate", help="Re-encrypt everything under the active key (resumable; safe to interrupt).")
+@click.option("--batch", default=500, show_default=True, type=click.IntRange(1, 10000))
+@with_appcontext
+def keys_rotate(batch: int) -> None:
+    services = current_app.extensions["lifecycle"]
+    db = services.settings.neo4j_database
+    pending = count_pending(services.driver, db, services.cipher)
+    with tqdm(total=pending, unit="node", desc=f"re-encrypting under {services.cipher.active}") as bar:
+        done = rotate(services.driver, db, services.cipher, batch=batch, progress=bar.update)
+    click.echo(f"re-encrypted {done} nodes; {count_pending(services.driver, db, services.cipher)} left")

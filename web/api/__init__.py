@@ -1,4 +1,4 @@
-"""The REST API v1 (API.md): flask-smorest blueprints, API-key auth, one error shape, OpenAPI at /api/v1/openapi.json."""
+"""The REST API v1 (API.md): smorest blueprints, API-key auth, one error shape, OpenAPI at /api/v1/openapi.json."""
 
 from __future__ import annotations
 
