@@ -87,6 +87,8 @@ def build_children(settings: Settings, environ: dict[str, str]) -> list[Child]:
         children.append(Child("redis", rds.start, rds.stop,
                               lambda: rds.process is not None and rds.process.poll() is None))
     children.append(Child("migrate", lambda: _migrate(settings), lambda: None, lambda: True))
+    if settings.env == "development":
+        children.append(Child("demo data", lambda: demo_logins(settings), lambda: None, lambda: True))
     worker = Command([sys.executable, "-m", "notifier.worker"], environ)
     children.append(Child("worker", worker.start, worker.stop, worker.alive))
     web = Command([sys.executable, "-m", "gunicorn", "--workers", str(settings.web_workers),
@@ -111,6 +113,37 @@ def _migrate(settings: Settings) -> None:
         log.info("schema migrated", applied=applied or "none (up to date)")
     finally:
         driver.close()
+
+
+DEMO_PERSONS = 1000
+
+
+def demo_logins(settings: Settings) -> str:
+    """On first start in development: seed a small population and an officer key; the logins are kept in
+    var/demo-logins.txt (mode 0600) and printed at every start."""
+    path = settings.var_dir / "demo-logins.txt"
+    if path.exists():
+        return path.read_text()
+    from notifier.services import build
+    from web.cli_data import seed_demo
+
+    services = build(settings)
+    try:
+        demo = seed_demo(services, DEMO_PERSONS, seed=2024)
+        key = services.api_keys.create("demo-officer", "officer")
+    finally:
+        services.close()
+    lines = ["Demo data (development only):"]
+    lines += [f"  citizen   {c['name']}  ID {c['id_number']}  pid {c['pid']}" for c in demo["citizens"]]
+    if demo["business"]:
+        b = demo["business"]
+        lines.append(f"  business  {b['name']}  USCC {b['uscc']}  eid {b['eid']}")
+    lines.append(f"  officer API key  {key}")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    log.info("demo data seeded", persons=DEMO_PERSONS)
+    return path.read_text()
 
 
 def wait_for_health(url: str, timeout: float) -> bool:
@@ -218,6 +251,8 @@ def banner(settings: Settings, base: str, seconds: float) -> str:
         f"  metrics  {base}/metrics",
         f"  neo4j    {settings.neo4j_uri}" + (f"  (data in {settings.var_dir / 'neo4j'})" * settings.local_neo4j),
         f"  redis    {settings.redis_url}" + (f"  (data in {settings.var_dir / 'redis'})" * settings.local_redis),
+        *([(settings.var_dir / "demo-logins.txt").read_text().rstrip()]
+          if (settings.var_dir / "demo-logins.txt").exists() else []),
         "Press Ctrl-C to stop everything.",
         "",
     ]

@@ -202,7 +202,8 @@ def world(app, client):
     auth["basic"] = {"Authorization": "Basic dXNlcjpwYXNz"}
     pid = client.post("/api/v1/persons", json={"id_number": id_number(), "name": "张三"},
                       headers=auth["system"]).get_json()["pid"]
-    eid = client.post("/api/v1/entities", json={**GOOD_ENTITY, "uscc": uscc()}, headers=auth["system"]).get_json()["eid"]
+    eid = client.post("/api/v1/entities", json={**GOOD_ENTITY, "uscc": uscc()},
+                      headers=auth["system"]).get_json()["eid"]
     return auth, pid, eid
 
 

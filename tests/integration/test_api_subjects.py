@@ -92,8 +92,8 @@ def test_a_newer_material_supersedes_and_status_follows_dates(client, auth):
 def test_events_are_recorded_and_listed(client, auth):
     person = create_person(client, auth)
     url = f"/api/v1/persons/{person['pid']}/events"
-    r = client.post(url, json={"kind": "marriage", "occurred_on": "2018-10-01", "details": {"registry": "禅城区民政局"}},
-                    headers=auth["system"])
+    r = client.post(url, headers=auth["system"],
+                    json={"kind": "marriage", "occurred_on": "2018-10-01", "details": {"registry": "禅城区民政局"}})
     assert r.status_code == 201
     listed = client.get(url, headers={**auth["officer"], **PURPOSE}).get_json()
     assert [(e["kind"], e["occurred_on"], e["details"]) for e in listed] == [

@@ -74,13 +74,15 @@ def test_tampering_with_one_access_record_is_named(app, client, auth, driver, se
     pid = client.post("/api/v1/persons", json={"id_number": id_number(seq=321), "name": "赵六"},
                       headers=auth["system"]).get_json()["pid"]
     for purpose in ("one", "two", "three", "four"):
-        assert client.get(f"/api/v1/persons/{pid}", headers={**auth["officer"], "X-Purpose": purpose}).status_code == 200
+        response = client.get(f"/api/v1/persons/{pid}", headers={**auth["officer"], "X-Purpose": purpose})
+        assert response.status_code == 200
     runner = app.test_cli_runner()
     intact = runner.invoke(args=["audit", "verify"])
     assert intact.exit_code == 0 and "access log intact: 4 records checked" in intact.output
 
-    victim = driver.execute_query("MATCH (r:AccessRecord {seq: 3}) SET r.purpose = 'nothing to see' RETURN r.rid AS rid",
-                                  database_=settings.neo4j_database)[0][0]["rid"]
+    victim = driver.execute_query(
+        "MATCH (r:AccessRecord {seq: 3}) SET r.purpose = 'nothing to see' RETURN r.rid AS rid",
+        database_=settings.neo4j_database)[0][0]["rid"]
     broken = runner.invoke(args=["audit", "verify"])
     assert broken.exit_code == 1
     assert f"access log broken at record 3 (rid {victim}" in broken.output and "changed after it was written" in \

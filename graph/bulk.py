@@ -1,0 +1,335 @@
+"""Bulk writes: persons, entities, materials, relations and life events in `UNWIND $rows` batches, encrypted exactly as
+the repositories do, with duplicates and missing holders reported per input row instead of raised.
+
+Every function takes a Services-like object (`driver`, `settings.neo4j_database`, `cipher`, `blind_index`,
+`subjects`) and a list of `profiles` dataclasses, and returns a `Written`: what was created, which input positions
+were skipped and why, and how many nodes and relationships the graph gained (for rates).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import neo4j
+from neo4j.exceptions import ConstraintError
+
+from graph.holdings import HOLDER_KEYS
+from graph.subjects import ID_KIND
+from profiles.materials import MATERIAL_KINDS
+from profiles.models import (
+    ENTITY_EVENTS,
+    PERSON_EVENTS,
+    PERSON_RELATIONS,
+    RELATION_TYPES,
+    Entity,
+    LifeEvent,
+    Material,
+    Person,
+    Relation,
+)
+
+BATCH = 2000
+
+PERSON_CONFLICT = "a person with this ID number is already on file"
+ENTITY_CONFLICT = "an entity with this unified social credit code is already on file"
+IN_BATCH_DUPLICATE = "appears twice in this batch"
+MATERIAL_ON_FILE = "a material of this kind issued on this date is already on file for this holder"
+
+_EXISTING = {
+    "Person": "UNWIND $keys AS k MATCH (n:Person {id_hash: k}) RETURN k, n.pid AS id",
+    "Entity": "UNWIND $keys AS k MATCH (n:Entity {uscc: k}) RETURN k, n.eid AS id",
+}
+_CREATE = {
+    "Person": "UNWIND $rows AS row CREATE (n:Person) SET n = row, n.created_at = datetime()",
+    "Entity": "UNWIND $rows AS row CREATE (n:Entity) SET n = row, n.created_at = datetime()",
+}
+# Writing to each holder first takes its lock (as Holdings.add_material does), so what is read next stays true until
+# the batch commits: the versions and supersessions computed from it cannot race another writer.
+_HELD = {label: (
+    "UNWIND $hids AS hid "
+    f"MATCH (h:{label} {{{key}: hid}}) "
+    "SET h.materials_changed_at = datetime() "
+    "WITH h, hid OPTIONAL MATCH (h)-[:HOLDS]->(m:Material) "
+    "RETURN hid, m.mid AS mid, m.kind AS kind, m.issued_on AS issued_on, m.version AS version, "
+    "       m.superseded AS superseded"
+) for label, key in HOLDER_KEYS.items()}
+_ATTACH = {label: (
+    f"UNWIND $rows AS row MATCH (h:{label} {{{key}: row.hid}}) "
+    "CREATE (h)-[:HOLDS]->(m:Material) SET m = row.props, m.created_at = datetime()"
+) for label, key in HOLDER_KEYS.items()}
+_SUPERSEDE = "UNWIND $rows AS row MATCH (m:Material {mid: row.mid}) SET m.superseded = true, m.superseded_by = row.by"
+_EVENTS = {label: (
+    "UNWIND $rows AS row "
+    f"MATCH (s:{label} {{{key}: row.sid}}) "
+    "CREATE (s)-[:EXPERIENCED]->(:LifeEvent {evid: row.evid, kind: row.kind, occurred_on: row.occurred_on, "
+    "                                        details_enc: row.details, created_at: datetime()}) "
+    "RETURN row.i AS i"
+) for label, key in HOLDER_KEYS.items()}
+
+
+def _relation_query(rel_type: str) -> str:
+    to = "(b:Person {pid: row.to_id})" if rel_type in PERSON_RELATIONS else "(b:Entity {eid: row.to_id})"
+    return (
+        f"UNWIND $rows AS row MATCH (a:Person {{pid: row.from_id}}) MATCH {to} "
+        f"OPTIONAL MATCH (a)-[old:{rel_type}]->(b) "
+        f"FOREACH (_ IN CASE WHEN old IS NULL THEN [1] ELSE [] END | MERGE (a)-[:{rel_type}]->(b)) "
+        "RETURN row.i AS i, old IS NOT NULL AS existed"
+    )
+
+
+# Relationship types cannot be parameters: one fixed query per allow-listed type, never text from the input.
+_RELATIONS = {rel_type: _relation_query(rel_type) for rel_type in RELATION_TYPES}
+
+
+@dataclass
+class Written:
+    created: int = 0
+    skipped: dict[int, str] = field(default_factory=dict)  # position in the input -> why it was not written
+    nodes: int = 0
+    relationships: int = 0
+
+    @property
+    def writes(self) -> int:
+        return self.nodes + self.relationships
+
+    def add(self, other: Written, offset: int = 0) -> None:
+        self.created += other.created
+        self.nodes += other.nodes
+        self.relationships += other.relationships
+        self.skipped.update({offset + i: why for i, why in other.skipped.items()})
+
+
+def _database(services) -> str:
+    return services.settings.neo4j_database
+
+
+def _write(services, query: str, **params) -> tuple[list[neo4j.Record], Written]:
+    def work(tx: neo4j.ManagedTransaction):
+        result = tx.run(query, params)
+        records = list(result)
+        return records, result.consume().counters
+
+    with services.driver.session(database=_database(services)) as session:
+        records, counters = session.execute_write(work)
+    return records, Written(nodes=counters.nodes_created, relationships=counters.relationships_created)
+
+
+def _read(services, query: str, **params) -> list[neo4j.Record]:
+    return services.driver.execute_query(query, params, database_=_database(services),
+                                         routing_=neo4j.RoutingControl.READ)[0]
+
+
+def _batches(items: Sequence, size: int) -> Iterable[tuple[int, Sequence]]:
+    for start in range(0, len(items), size):
+        yield start, items[start:start + size]
+
+
+# --- lookups -----------------------------------------------------------------------------------------------------
+def _lookup(services, label: str, keys: list[str], batch: int = BATCH) -> dict[str, str]:
+    found = {}
+    for _, chunk in _batches(keys, batch):
+        found.update({r["k"]: r["id"] for r in _read(services, _EXISTING[label], keys=list(chunk))})
+    return found
+
+
+def person_ids(services, id_numbers: Iterable[str], batch: int = BATCH) -> dict[str, str]:
+    """ID number -> pid for those on file, found through the blind index."""
+    by_hash = {services.blind_index(ID_KIND, n): n for n in set(id_numbers)}
+    return {by_hash[h]: pid for h, pid in _lookup(services, "Person", list(by_hash), batch).items()}
+
+
+def entity_ids(services, usccs: Iterable[str], batch: int = BATCH) -> dict[str, str]:
+    """Credit code -> eid for those on file."""
+    return _lookup(services, "Entity", list(set(usccs)), batch)
+
+
+# --- persons and entities ----------------------------------------------------------------------------------------
+def _create_unique(services, label: str, key: str, rows: list[dict], conflict: str) -> Written:
+    """Create the rows whose key is not yet on file; a ConstraintError (a concurrent writer) retries row by row."""
+    out = Written()
+    on_file = set(_lookup(services, label, [r[key] for r in rows]))
+    fresh, seen = [], set()
+    for i, row in enumerate(rows):
+        if row[key] in on_file or row[key] in seen:
+            out.skipped[i] = conflict if row[key] in on_file else IN_BATCH_DUPLICATE
+            continue
+        seen.add(row[key])
+        fresh.append((i, row))
+    try:
+        _, counts = _write(services, _CREATE[label], rows=[row for _, row in fresh])
+        counts.created = len(fresh)
+        out.add(counts)
+    except ConstraintError:
+        for i, row in fresh:
+            try:
+                _, counts = _write(services, _CREATE[label], rows=[row])
+                counts.created = 1
+                out.add(counts)
+            except ConstraintError:
+                out.skipped[i] = conflict
+    return out
+
+
+def write_persons(services, persons: Sequence[Person], batch: int = BATCH) -> Written:
+    out, subjects = Written(), services.subjects  # the repository's own encryption and blind index
+    for start, chunk in _batches(persons, batch):
+        rows = [subjects.person_properties(p) for p in chunk]
+        out.add(_create_unique(services, "Person", "id_hash", rows, PERSON_CONFLICT), start)
+    return out
+
+
+def write_entities(services, entities: Sequence[Entity], batch: int = BATCH) -> Written:
+    out = Written()
+    for start, chunk in _batches(entities, batch):
+        rows = [{"eid": e.eid, "uscc": e.uscc, "name": e.name, "kind": e.kind, "established_on": e.established_on,
+                 "region": e.region, "status": e.status} for e in chunk]
+        out.add(_create_unique(services, "Entity", "uscc", rows, ENTITY_CONFLICT), start)
+    return out
+
+
+# --- materials -----------------------------------------------------------------------------------------------------
+def material_properties(cipher, m: Material) -> dict:
+    """The stored form of a material, as Holdings.add_material writes it (same encryption contexts)."""
+    return {
+        "mid": m.mid, "kind": m.kind,
+        "number_enc": cipher.encrypt(m.number, context="Material.number"),
+        "issued_on": m.issued_on, "expires_on": m.expires_on, "issuer": m.issuer, "provenance": m.provenance,
+        "fields_enc": cipher.encrypt(json.dumps(m.fields, ensure_ascii=False), context="Material.fields"),
+    }
+
+
+def write_materials(services, materials: Sequence[Material], batch: int = BATCH) -> Written:
+    """Attach materials to their holders (pid or eid; the kind says which holder type).
+
+    The materials of one holder and kind are recorded as if one after the other in order of issue date: everything
+    on file before is superseded, versions continue from the highest on file, and only the newest stays current. A
+    material whose holder is missing, or whose kind and issue date are on file already, is skipped, so importing the
+    same file twice adds nothing.
+    """
+    out = Written()
+    groups: dict[str, dict[tuple[str, str], list[int]]] = {label: defaultdict(list) for label in HOLDER_KEYS}
+    for i, m in enumerate(materials):
+        spec = MATERIAL_KINDS.get(m.kind)
+        if spec is None:
+            out.skipped[i] = f"unknown material kind {m.kind!r}"
+            continue
+        groups["Person" if spec.holder == "person" else "Entity"][(m.holder_id, m.kind)].append(i)
+    for label, by_key in groups.items():
+        pending: dict[tuple[str, str], list[int]] = {}
+        size = 0
+        for key, positions in by_key.items():
+            pending[key] = sorted(positions, key=lambda i: materials[i].issued_on)  # stable for same-day items
+            size += len(positions)
+            if size >= batch:
+                out.add(_write_material_groups(services, label, materials, pending))
+                pending, size = {}, 0
+        if pending:
+            out.add(_write_material_groups(services, label, materials, pending))
+    return out
+
+
+def _write_material_groups(services, label: str, materials: Sequence[Material], pending: dict) -> Written:
+    props = {i: material_properties(services.cipher, materials[i]) for positions in pending.values() for i in positions}
+
+    def work(tx: neo4j.ManagedTransaction) -> Written:
+        out, found, held = Written(), set(), defaultdict(list)
+        for r in tx.run(_HELD[label], hids=list({hid for hid, _kind in pending})):
+            found.add(r["hid"])
+            if r["mid"] is not None:
+                held[(r["hid"], r["kind"])].append(r)
+        rows, superseded = [], []
+        for (hid, kind), positions in pending.items():
+            on_file = held[(hid, kind)]
+            dates = {r["issued_on"].to_native() for r in on_file}
+            for i in positions:
+                if hid not in found or materials[i].issued_on in dates:
+                    out.skipped[i] = f"no {label.lower()} with id {hid!r}" if hid not in found else MATERIAL_ON_FILE
+            new = [i for i in positions if i not in out.skipped]
+            if not new:
+                continue
+            superseded += [{"mid": r["mid"], "by": materials[new[0]].mid} for r in on_file if not r["superseded"]]
+            version = max((r["version"] for r in on_file), default=0)
+            for n, (i, after) in enumerate(zip(new, [*new[1:], None], strict=True), start=1):
+                rows.append({"hid": hid, "props": {**props[i], "version": version + n, "superseded": after is not None,
+                                                   "superseded_by": None if after is None else materials[after].mid}})
+        if superseded:
+            tx.run(_SUPERSEDE, rows=superseded).consume()
+        counters = tx.run(_ATTACH[label], rows=rows).consume().counters
+        out.created, out.nodes, out.relationships = len(rows), counters.nodes_created, counters.relationships_created
+        return out
+
+    with services.driver.session(database=_database(services)) as session:
+        return session.execute_write(work)
+
+
+# --- relations and events ----------------------------------------------------------------------------------------
+def write_relations(services, relations: Sequence[Relation], batch: int = BATCH) -> Written:
+    """MERGE relations, one fixed query per allow-listed type; duplicates and missing ends are skipped."""
+    out = Written()
+    by_type: dict[str, list[dict]] = defaultdict(list)
+    seen = set()
+    for i, r in enumerate(relations):
+        if r.type not in _RELATIONS:
+            out.skipped[i] = f"unknown relation type {r.type!r}"
+        elif r.from_id == r.to_id:
+            out.skipped[i] = "a subject cannot be related to itself"
+        elif (r.from_id, r.to_id, r.type) in seen:
+            out.skipped[i] = "this relation appears twice"
+        else:
+            seen.add((r.from_id, r.to_id, r.type))
+            by_type[r.type].append({"i": i, "from_id": r.from_id, "to_id": r.to_id})
+    for rel_type, rows in by_type.items():
+        for _, chunk in _batches(rows, batch):
+            records, counts = _write(services, _RELATIONS[rel_type], rows=list(chunk))
+            out.add(counts)
+            done = {r["i"]: r["existed"] for r in records}
+            for row in chunk:
+                if row["i"] not in done:
+                    out.skipped[row["i"]] = "one end of the relation is not on file"
+                elif done[row["i"]]:
+                    out.skipped[row["i"]] = "this relation is already on file"
+                else:
+                    out.created += 1
+    return out
+
+
+def write_events(services, events: Sequence[LifeEvent], batch: int = BATCH) -> Written:
+    """Life events of persons (birth, marriage, ...) or entities (founding, annual report, ...), by their kind."""
+    out = Written()
+    by_label: dict[str, list[dict]] = defaultdict(list)
+    for i, e in enumerate(events):
+        label = "Person" if e.kind in PERSON_EVENTS else "Entity" if e.kind in ENTITY_EVENTS else None
+        if label is None:
+            out.skipped[i] = f"unknown event kind {e.kind!r}"
+            continue
+        by_label[label].append({
+            "i": i, "sid": e.subject_id, "evid": e.evid, "kind": e.kind, "occurred_on": e.occurred_on,
+            "details": services.cipher.encrypt(json.dumps(e.details, ensure_ascii=False), context="LifeEvent.details"),
+        })
+    for label, rows in by_label.items():
+        for _, chunk in _batches(rows, batch):
+            records, counts = _write(services, _EVENTS[label], rows=list(chunk))
+            done = {r["i"] for r in records}
+            counts.created = len(done)
+            counts.skipped = {row["i"]: f"no {label.lower()} with id {row['sid']!r}" for row in chunk
+                              if row["i"] not in done}
+            out.add(counts)
+    return out
+
+
+def write_population(services, population, batch: int = BATCH) -> dict[str, Written]:
+    """Write a generated population (profiles/demo.py) in dependency order. Whatever hangs off a person or entity
+    that is on file already is left out, so writing the same population twice adds nothing."""
+    out = {"persons": write_persons(services, population.persons, batch),
+           "entities": write_entities(services, population.entities, batch)}
+    skipped = {population.persons[i].pid for i in out["persons"].skipped}
+    skipped |= {population.entities[i].eid for i in out["entities"].skipped}
+    out["relations"] = write_relations(services, [r for r in population.relations
+                                                  if r.from_id not in skipped and r.to_id not in skipped], batch)
+    out["materials"] = write_materials(services, [m for m in population.materials if m.holder_id not in skipped],
+                                       batch)
+    out["events"] = write_events(services, [e for e in population.events if e.subject_id not in skipped], batch)
+    return out
