@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,10 +18,14 @@ from graph.processes import free_port
 from profiles.config import PROJECT_ROOT
 
 
-def get(url: str) -> tuple[int, dict, float]:
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict, float]:
+    """A real HTTP GET; header values go on the wire as UTF-8, as curl and browsers send them."""
     started = time.monotonic()
+    request = urllib.request.Request(url)
+    for name, value in (headers or {}).items():
+        request.add_header(name, value.encode().decode("latin-1"))
     try:
-        with urllib.request.urlopen(url, timeout=5) as r:
+        with urllib.request.urlopen(request, timeout=5) as r:
             return r.status, json.load(r), time.monotonic() - started
     except urllib.error.HTTPError as e:
         return e.code, json.load(e), time.monotonic() - started
@@ -114,6 +119,14 @@ def test_run_command_lifecycle(stack):
     with neo4j.GraphDatabase.driver(bolt) as driver:
         driver.execute_query("CREATE (:Marker {kept: 'across restarts'})")
     assert (stack.var_dir / "dev-secrets.env").stat().st_mode & 0o777 == 0o600
+
+    # The banner's demo logins work over real HTTP, and a purpose typed in Chinese is logged as typed.
+    key = re.search(r"officer API key  (lk_\S+)", banner).group(1)
+    pid = re.search(r"citizen .* pid (\S+)", banner).group(1)
+    auth = {"Authorization": f"Bearer {key}"}
+    assert get(f"{stack.base}/api/v1/persons/{pid}", {**auth, "X-Purpose": "换领身份证 window 3"})[0] == 200
+    status, log, _ = get(f"{stack.base}/api/v1/persons/{pid}/access-log", {**auth, "X-Purpose": "本人查询"})
+    assert status == 200 and [e["purpose"] for e in log] == ["本人查询", "换领身份证 window 3"]
 
     # Kill Neo4j outright: /healthz names it within 2 s, and the supervisor brings it back.
     java = next(pid for pid in descendants(stack.process.pid)

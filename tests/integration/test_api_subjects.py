@@ -128,3 +128,13 @@ def test_openapi_describes_the_contract(client):
                  "/api/v1/{kind}/{sid}/access-log"):
         assert path in spec["paths"], path
     assert "PersonIn" in spec["components"]["schemas"]
+
+
+def test_a_purpose_typed_in_chinese_arrives_as_typed(client, auth):
+    """Servers hand WSGI the header bytes decoded as Latin-1; the logged purpose must still read 换领身份证."""
+    pid = create_person(client, auth)["pid"]
+    on_the_wire = "换领身份证".encode().decode("latin-1")
+    assert client.get(f"/api/v1/persons/{pid}", headers={**auth["officer"], "X-Purpose": on_the_wire}).status_code \
+        == 200
+    log = client.get(f"/api/v1/persons/{pid}/access-log", headers={**auth["officer"], "X-Purpose": "ok"}).get_json()
+    assert log[-1]["purpose"] == "换领身份证"

@@ -52,12 +52,23 @@ def enforce() -> None:
         abort(403, f"The {actor.role} role may not do this.")
     g.actor = actor
     if getattr(method, "_reads_subject", False):
-        purpose = request.headers.get("X-Purpose", "").strip()
+        purpose = header_text(request.headers.get("X-Purpose", "")).strip()
         if not purpose:
             _bad_purpose("state why you are reading this record in the X-Purpose header")
         if len(purpose) > MAX_PURPOSE:
             _bad_purpose(f"at most {MAX_PURPOSE} characters")
         g.purpose = purpose
+
+
+def header_text(raw: str) -> str:
+    """HTTP headers reach WSGI decoded as Latin-1; a purpose typed in Chinese was sent as UTF-8, so undo that.
+
+    A value that is not valid UTF-8 once re-encoded really was Latin-1 and is kept as it came.
+    """
+    try:
+        return raw.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return raw
 
 
 def _bad_purpose(reason: str) -> None:
