@@ -1,0 +1,195 @@
+"""Loading the catalog: read the YAML, validate shapes (marshmallow) and cross-references, report every problem with
+its file, key path and reason. A catalog with any problem is not loaded at all.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from marshmallow import ValidationError
+
+from profiles.catalog import model
+from profiles.catalog.schemas import MaterialsFileSchema, ServiceSchema
+from profiles.materials import MaterialKind
+from profiles.models import ENTITY_EVENTS, PERSON_EVENTS
+
+DEFAULT_DIR = Path(__file__).resolve().parent
+PERSON_ATTRS = {"name", "id_number", "birth_date", "sex", "region", "phone", "email"}
+ENTITY_ATTRS = {"name", "uscc", "kind", "established_on", "region"}
+SOURCE = re.compile(r"^(?:(person|parent|spouse|entity\.legal_rep)\.(\w+)|entity\.(\w+)"
+                    r"|material\[(\w+)\]\.(number|issued_on|expires_on|fields\.\w+))$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.path}: {self.reason}" if self.path else f"{self.file}: {self.reason}"
+
+
+class CatalogError(ValueError):
+    def __init__(self, problems: list[Problem]):
+        super().__init__("the catalog is broken:\n" + "\n".join(f"  {p}" for p in problems))
+        self.problems = problems
+
+
+def load_catalog(directory: Path = DEFAULT_DIR) -> model.Catalog:
+    catalog, problems = check_catalog(directory)
+    if problems:
+        raise CatalogError(problems)
+    return catalog
+
+
+def check_catalog(directory: Path = DEFAULT_DIR) -> tuple[model.Catalog | None, list[Problem]]:
+    """Every problem in the catalog at `directory` (empty when it is sound) and, if sound, the catalog."""
+    problems: list[Problem] = []
+    materials = _load_materials(directory, problems)
+    services: dict[str, model.Service] = {}
+    files = sorted((directory / "services").glob("*.yaml"))
+    if not files:
+        problems.append(Problem("services/", "", "no service files (services/*.yaml)"))
+    for path in files:
+        name = f"services/{path.name}"
+        data = _read_yaml(path, name, problems)
+        if data is None:
+            continue
+        try:
+            loaded = ServiceSchema().load(data)
+        except ValidationError as exc:
+            problems.extend(Problem(name, key, reason) for key, reason in _flatten(exc.messages))
+            continue
+        service = model.Service(
+            code=loaded["code"], version=loaded["version"], name=loaded["name"], department=loaded["department"],
+            audience=loaded["audience"], time_limit_days=loaded["time_limit_days"], sources=tuple(loaded["sources"]),
+            scenarios=tuple(loaded["scenarios"]), fields=tuple(loaded["fields_"]), triggers=tuple(loaded["triggers"]),
+            bundle=tuple(loaded["bundle"]),
+        )
+        if service.code != path.stem:
+            problems.append(Problem(name, "code", f"must match the file name ({path.stem!r})"))
+        if service.code in services:
+            problems.append(Problem(name, "code", f"{service.code!r} is declared twice"))
+        problems.extend(Problem(name, key, reason) for key, reason in _cross_check(service, materials))
+        services[service.code] = service
+    for code, service in services.items():
+        for i, child in enumerate(service.bundle):
+            if child not in services:
+                problems.append(Problem(f"services/{code}.yaml", f"bundle[{i}]", f"no service {child!r}"))
+            elif child == code:
+                problems.append(Problem(f"services/{code}.yaml", f"bundle[{i}]", "a service cannot bundle itself"))
+    if problems:
+        return None, problems
+    return model.Catalog(materials=materials, services=services), []
+
+
+def _load_materials(directory: Path, problems: list[Problem]) -> dict[str, MaterialKind]:
+    data = _read_yaml(directory / "materials.yaml", "materials.yaml", problems)
+    if data is None:
+        return {}
+    try:
+        loaded = MaterialsFileSchema().load(data)
+    except ValidationError as exc:
+        problems.extend(Problem("materials.yaml", key, reason) for key, reason in _flatten(exc.messages))
+        return {}
+    kinds: dict[str, MaterialKind] = {}
+    for i, m in enumerate(loaded["materials"]):
+        if m["code"] in kinds:
+            problems.append(Problem("materials.yaml", f"materials[{i}].code", f"{m['code']!r} is declared twice"))
+        kinds[m["code"]] = MaterialKind(m["code"], m["name"].zh, m["name"].en, m["issuer"].zh, m["holder"],
+                                        m["expires"])
+    return kinds
+
+
+def _read_yaml(path: Path, name: str, problems: list[Problem]):
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(Problem(name, "", "file is missing"))
+        return None
+    except UnicodeDecodeError:
+        problems.append(Problem(name, "", "is not UTF-8 text"))
+        return None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problems.append(Problem(name, where, f"not valid YAML: {getattr(exc, 'problem', None) or exc}"))
+        return None
+    if not isinstance(data, dict):
+        problems.append(Problem(name, "", "must be a mapping of keys to values, not "
+                                          f"{'an empty file' if data is None else type(data).__name__}"))
+        return None
+    return data
+
+
+def _flatten(messages, prefix: str = ""):
+    """marshmallow's nested error dict -> (key path, reason) pairs: triggers[0].offsets."""
+    if isinstance(messages, dict):
+        for key, inner in messages.items():
+            if isinstance(key, int):
+                path = f"{prefix}[{key}]"
+            elif key == "_schema":
+                path = prefix
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            yield from _flatten(inner, path)
+    elif isinstance(messages, list):
+        for reason in messages:
+            yield from _flatten(reason, prefix) if isinstance(reason, dict) else [(prefix, str(reason))]
+    else:
+        yield prefix, str(messages)
+
+
+def _cross_check(s: model.Service, materials: dict[str, MaterialKind]):
+    for i, sc in enumerate(s.scenarios):
+        if sc.code in {o.code for o in s.scenarios[:i]}:
+            yield f"scenarios[{i}].code", f"{sc.code!r} appears twice"
+        for j, rm in enumerate(sc.materials):
+            if rm.kind not in materials:
+                yield f"scenarios[{i}].materials[{j}].kind", f"unknown material kind {rm.kind!r}"
+    for i, f in enumerate(s.fields):
+        if f.name in {o.name for o in s.fields[:i]}:
+            yield f"fields[{i}].name", f"{f.name!r} appears twice"
+        if f.source is not None:
+            yield from (((f"fields[{i}].source", why)) for why in _source_problems(f.source, s.audience, materials))
+    events = PERSON_EVENTS if s.audience == "person" else ENTITY_EVENTS
+    for i, t in enumerate(s.triggers):
+        at = f"triggers[{i}]"
+        if isinstance(t, model.ExpiryTrigger):
+            kind = materials.get(t.material)
+            if kind is None:
+                yield f"{at}.material", f"unknown material kind {t.material!r}"
+            elif kind.expires == "never":
+                yield f"{at}.material", f"{t.material!r} never expires"
+            elif kind.holder != s.audience:
+                yield f"{at}.material", f"{t.material!r} is held by a {kind.holder}, the service is for a {s.audience}"
+        elif isinstance(t, model.AgeTrigger) and s.audience != "person":
+            yield f"{at}.kind", "only persons have an age"
+        elif isinstance(t, model.YearlyTrigger) and t.done_event and t.done_event not in events:
+            yield f"{at}.done_event", f"unknown {s.audience} event kind {t.done_event!r}"
+        elif isinstance(t, model.AfterEventTrigger) and t.event not in events:
+            yield f"{at}.event", f"unknown {s.audience} event kind {t.event!r}"
+        if isinstance(t, model.AgeTrigger):
+            ids = [step.id for step in t.schedule]
+            if len(ids) != len(set(ids)):
+                yield f"{at}.schedule", "step ids must be unique"
+
+
+def _source_problems(source: str, audience: str, materials: dict[str, MaterialKind]) -> list[str]:
+    m = SOURCE.match(source)
+    if m is None:
+        return [f"{source!r} is not a source path (see docs/CATALOG.md)"]
+    holder, attr, entity_attr, kind = m.group(1), m.group(2), m.group(3), m.group(4)
+    if holder and attr not in PERSON_ATTRS:
+        return [f"a person has no {attr!r}"]
+    if entity_attr and entity_attr not in ENTITY_ATTRS:
+        return [f"an entity has no {entity_attr!r}"]
+    if (entity_attr or holder == "entity.legal_rep") and audience != "entity":
+        return ["entity sources need an entity audience"]
+    if kind and kind not in materials:
+        return [f"unknown material kind {kind!r}"]
+    return []

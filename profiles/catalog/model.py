@@ -1,0 +1,134 @@
+"""The catalog as loaded: service items (事项), their scenarios, form fields and due-rule triggers (docs/CATALOG.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from profiles.materials import MaterialKind
+
+
+@dataclass(frozen=True)
+class Text:
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class MonthDay:
+    month: int
+    day: int
+
+    def in_year(self, year: int) -> date:
+        """29 February means 28 February in a common year."""
+        if (self.month, self.day) == (2, 29) and not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
+            return date(year, 2, 28)
+        return date(year, self.month, self.day)
+
+
+@dataclass(frozen=True)
+class Source:
+    title: str
+    url: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class RequiredMaterial:
+    kind: str
+    valid_on_decision: bool
+
+
+@dataclass(frozen=True)
+class Scenario:
+    code: str
+    name: Text
+    materials: tuple[RequiredMaterial, ...]
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: Text
+    source: str | None
+
+
+@dataclass(frozen=True)
+class ExpiryTrigger:
+    material: str
+    window_days: int
+    offsets: tuple[int, ...]
+    kind: str = "expiry"
+
+
+@dataclass(frozen=True)
+class AgeStep:
+    """A dated parameter: the pensionable age for those born from `first_birth`, rising gradually to a ceiling."""
+
+    id: str
+    sex: str
+    category: str | None
+    effective_from: date
+    base_age_months: int
+    first_birth: date  # first day of the first birth month affected
+    step_every_months: int
+    max_age_months: int
+
+
+@dataclass(frozen=True)
+class AgeTrigger:
+    age: int | None
+    schedule: tuple[AgeStep, ...]
+    reached_by: MonthDay | None
+    notify_from: MonthDay | None
+    notify: str
+    offsets: tuple[int, ...]
+    kind: str = "age"
+
+
+@dataclass(frozen=True)
+class YearlyTrigger:
+    window_from: MonthDay
+    window_to: MonthDay
+    done_event: str | None
+    offsets: tuple[int, ...]
+    kind: str = "yearly"
+
+
+@dataclass(frozen=True)
+class AfterEventTrigger:
+    event: str
+    within_days: int | None
+    within_months: int | None
+    offsets: tuple[int, ...]
+    kind: str = "after_event"
+
+
+@dataclass(frozen=True)
+class ProcessingTrigger:
+    yellow_at: float
+    kind: str = "processing"
+
+
+Trigger = ExpiryTrigger | AgeTrigger | YearlyTrigger | AfterEventTrigger | ProcessingTrigger
+
+
+@dataclass(frozen=True)
+class Service:
+    code: str
+    version: int
+    name: Text
+    department: Text
+    audience: str
+    time_limit_days: int
+    sources: tuple[Source, ...]
+    scenarios: tuple[Scenario, ...]
+    fields: tuple[FormField, ...]
+    triggers: tuple[Trigger, ...]
+    bundle: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    materials: dict[str, MaterialKind]
+    services: dict[str, Service]

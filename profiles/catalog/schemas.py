@@ -1,0 +1,211 @@
+"""marshmallow schemas for the catalog's YAML: shapes, types, one-field rules (cross-references: loader.py)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from profiles.catalog import model
+
+CODE = validate.Regexp(r"^[a-z][a-z0-9_]*$", error="must be lower-case letters, digits and _ starting with a letter")
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _offsets(value: list[int]) -> None:
+    if any(v < 0 for v in value):
+        raise ValidationError("offsets are days before the date and cannot be negative")
+    if any(a <= b for a, b in itertools.pairwise(value)):
+        raise ValidationError("offsets must be strictly descending, e.g. [90, 30, 7]")
+
+
+OFFSETS = fields.List(fields.Integer(strict=True), required=True, validate=[validate.Length(min=1), _offsets])
+
+
+class TextSchema(Strict):
+    zh = fields.String(required=True, validate=validate.Length(min=1))
+    en = fields.String(required=True, validate=validate.Length(min=1))
+
+    @post_load
+    def make(self, data, **_):
+        return model.Text(**data)
+
+
+class MonthDaySchema(Strict):
+    month = fields.Integer(required=True, strict=True, validate=validate.Range(1, 12))
+    day = fields.Integer(required=True, strict=True, validate=validate.Range(1, 31))
+
+    @validates_schema
+    def real_day(self, data, **_):
+        if "month" in data and "day" in data:
+            try:
+                date(2024, data["month"], data["day"])  # a leap year: 29 February is allowed
+            except ValueError:
+                raise ValidationError(f"{data['month']}-{data['day']} is not a day of the year", "day") from None
+
+    @post_load
+    def make(self, data, **_):
+        return model.MonthDay(**data)
+
+
+class MaterialKindSchema(Strict):
+    code = fields.String(required=True, validate=CODE)
+    name = fields.Nested(TextSchema, required=True)
+    issuer = fields.Nested(TextSchema, required=True)
+    holder = fields.String(required=True, validate=validate.OneOf(["person", "entity"]))
+    expires = fields.String(required=True, validate=validate.OneOf(["always", "never", "optional"]))
+
+
+class MaterialsFileSchema(Strict):
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    materials = fields.List(fields.Nested(MaterialKindSchema), required=True, validate=validate.Length(min=1))
+
+
+class SourceSchema(Strict):
+    title = fields.String(required=True, validate=validate.Length(min=2))
+    url = fields.Url(load_default=None, allow_none=True)
+    note = fields.String(load_default=None, allow_none=True)
+
+    @post_load
+    def make(self, data, **_):
+        return model.Source(**data)
+
+
+class RequiredMaterialSchema(Strict):
+    kind = fields.String(required=True)
+    valid_on_decision = fields.Boolean(required=True)
+
+    @post_load
+    def make(self, data, **_):
+        return model.RequiredMaterial(**data)
+
+
+class ScenarioSchema(Strict):
+    code = fields.String(required=True, validate=CODE)
+    name = fields.Nested(TextSchema, required=True)
+    materials = fields.List(fields.Nested(RequiredMaterialSchema), load_default=list)
+
+    @post_load
+    def make(self, data, **_):
+        return model.Scenario(data["code"], data["name"], tuple(data["materials"]))
+
+
+class FieldSchema(Strict):
+    name = fields.String(required=True, validate=CODE)
+    label = fields.Nested(TextSchema, required=True)
+    source = fields.String(required=True, allow_none=True)
+
+    @post_load
+    def make(self, data, **_):
+        return model.FormField(**data)
+
+
+class AgeStepSchema(Strict):
+    id = fields.String(required=True, validate=validate.Length(min=1))
+    sex = fields.String(required=True, validate=validate.OneOf(["M", "F", "any"]))
+    category = fields.String(load_default=None, allow_none=True)
+    effective_from = fields.Date(required=True)
+    base_age_months = fields.Integer(required=True, strict=True, validate=validate.Range(1, 1200))
+    first_birth = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$",
+                                                                        error="must be YYYY-MM"))
+    step_every_months = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    max_age_months = fields.Integer(required=True, strict=True, validate=validate.Range(1, 1200))
+
+    @validates_schema
+    def ceiling(self, data, **_):
+        if data.get("max_age_months", 0) < data.get("base_age_months", 0):
+            raise ValidationError("the ceiling is below the base age", "max_age_months")
+
+    @post_load
+    def make(self, data, **_):
+        year, month = map(int, data["first_birth"].split("-"))
+        return model.AgeStep(**{**data, "first_birth": date(year, month, 1)})
+
+
+# kind -> (required keys, optional keys); ONE_OF: exactly one of the pair
+TRIGGER_KEYS = {
+    "expiry": ({"material", "window_days", "offsets"}, set()),
+    "age": ({"notify", "offsets"}, {"reached_by", "notify_from"}),
+    "yearly": ({"window", "offsets"}, {"done_event"}),
+    "after_event": ({"event", "offsets"}, set()),
+    "processing": ({"yellow_at"}, set()),
+}
+ONE_OF = {"age": ("age", "schedule"), "after_event": ("within_days", "within_months")}
+
+
+class TriggerSchema(Strict):
+    """One schema for every trigger kind; which keys a kind needs is checked in `kind_keys`."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(["expiry", "age", "yearly", "after_event",
+                                                                 "processing"]))
+    material = fields.String()
+    window_days = fields.Integer(strict=True, validate=validate.Range(1, 3650))
+    offsets = fields.List(fields.Integer(strict=True), validate=[validate.Length(min=1), _offsets])
+    age = fields.Integer(strict=True, validate=validate.Range(0, 120))
+    schedule = fields.List(fields.Nested(AgeStepSchema), validate=validate.Length(min=1))
+    reached_by = fields.Nested(MonthDaySchema)
+    notify_from = fields.Nested(MonthDaySchema)
+    notify = fields.String(validate=validate.OneOf(["self", "guardians"]))
+    window = fields.Dict(keys=fields.String(validate=validate.OneOf(["from", "to"])),
+                         values=fields.Nested(MonthDaySchema))
+    done_event = fields.String()
+    event = fields.String()
+    within_days = fields.Integer(strict=True, validate=validate.Range(1, 3650))
+    within_months = fields.Integer(strict=True, validate=validate.Range(1, 120))
+    yellow_at = fields.Float(validate=validate.Range(0, 1, min_inclusive=False, max_inclusive=False))
+
+    @validates_schema
+    def kind_keys(self, data, **_):
+        kind = data.get("kind")
+        if kind not in TRIGGER_KEYS:
+            return
+        required, optional = TRIGGER_KEYS[kind]
+        choice = set(ONE_OF.get(kind, ()))
+        for key in sorted(required - set(data)):
+            raise ValidationError(f"a {kind} trigger needs {key}", key)
+        for key in sorted(set(data) - required - optional - choice - {"kind"}):
+            raise ValidationError(f"not used by a {kind} trigger", key)
+        if choice and len(choice & set(data)) != 1:
+            a, b = ONE_OF[kind]
+            raise ValidationError(f"a {kind} trigger needs exactly one of {a} and {b}", a)
+        if kind == "yearly":
+            window = data["window"]
+            if set(window) != {"from", "to"}:
+                raise ValidationError("needs both from and to", "window")
+            if (window["from"].month, window["from"].day) >= (window["to"].month, window["to"].day):
+                raise ValidationError("from must come before to within the year", "window")
+
+    @post_load
+    def make(self, data, **_):
+        kind = data["kind"]
+        offsets = tuple(data.get("offsets", ()))
+        if kind == "expiry":
+            return model.ExpiryTrigger(data["material"], data["window_days"], offsets)
+        if kind == "age":
+            return model.AgeTrigger(data.get("age"), tuple(data.get("schedule", ())), data.get("reached_by"),
+                                    data.get("notify_from"), data["notify"], offsets)
+        if kind == "yearly":
+            return model.YearlyTrigger(data["window"]["from"], data["window"]["to"], data.get("done_event"), offsets)
+        if kind == "after_event":
+            return model.AfterEventTrigger(data["event"], data.get("within_days"), data.get("within_months"),
+                                           offsets)
+        return model.ProcessingTrigger(data["yellow_at"])
+
+
+class ServiceSchema(Strict):
+    code = fields.String(required=True, validate=CODE)
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    name = fields.Nested(TextSchema, required=True)
+    department = fields.Nested(TextSchema, required=True)
+    audience = fields.String(required=True, validate=validate.OneOf(["person", "entity"]))
+    time_limit_days = fields.Integer(required=True, strict=True, validate=validate.Range(1, 365))
+    sources = fields.List(fields.Nested(SourceSchema), required=True, validate=validate.Length(min=1))
+    scenarios = fields.List(fields.Nested(ScenarioSchema), required=True, validate=validate.Length(min=1))
+    fields_ = fields.List(fields.Nested(FieldSchema), data_key="fields", load_default=list)
+    triggers = fields.List(fields.Nested(TriggerSchema), load_default=list)
+    bundle = fields.List(fields.String(validate=CODE), load_default=list)
