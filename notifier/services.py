@@ -16,6 +16,7 @@ from graph.audit import AccessLog
 from graph.driver import Driver, build_driver
 from graph.holdings import Holdings
 from graph.subjects import Subjects
+from profiles.catalog import Catalog, load_catalog
 from profiles.config import ConfigError, Settings
 from profiles.privacy import BlindIndex, FieldCipher
 
@@ -29,6 +30,7 @@ class Services:
     redis: redis.Redis
     cipher: FieldCipher
     blind_index: BlindIndex
+    catalog: Catalog
     queues: dict[str, Queue] = field(default_factory=dict)
 
     @property
@@ -67,7 +69,8 @@ def build(settings: Settings, *, for_worker: bool = False) -> Services:
     queues = {name: Queue(name, connection=connection) for name in QUEUE_NAMES}
     return Services(settings=settings, driver=build_driver(settings), redis=connection, queues=queues,
                     cipher=FieldCipher(settings.data_keys, settings.active_data_key),
-                    blind_index=BlindIndex(settings.index_key))
+                    blind_index=BlindIndex(settings.index_key),
+                    catalog=load_catalog(settings.catalog_dir))  # a broken catalog stops the start, by design
 
 
 _current: Services | None = None

@@ -57,6 +57,7 @@ class Settings:
     active_data_key: str = ""
     index_key: bytes = b""
     tz: str = "Asia/Shanghai"
+    catalog_dir: Path = PROJECT_ROOT / "profiles" / "catalog"
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     web_workers: int = 2
@@ -116,6 +117,7 @@ class Settings:
             active_data_key=active,
             index_key=index_key,
             tz=tz,
+            catalog_dir=Path(e.get("LIFECYCLE_CATALOG", PROJECT_ROOT / "profiles" / "catalog")).resolve(),
             web_host=e.get("WEB_HOST", "127.0.0.1"),
             web_port=_port(e, "PORT", 8000),
             web_workers=_int(e, "WEB_WORKERS", 2, lo=1, hi=64),

@@ -1,4 +1,5 @@
-"""Material kinds (证照/材料), declared once: code, names, issuing authority, who holds it, whether it expires.
+"""Material kinds (证照/材料) and the rules every new material obeys. The kinds are declared once, in the catalog's
+materials.yaml: code, names, issuing authority, who holds it, whether it expires.
 
 `expires`: "always" (an expiry date is required), "never" (none allowed) or "optional" (long-term 长期 possible, as
 for ID cards issued at 46 or older, or business licences with an indefinite term).
@@ -6,8 +7,10 @@ for ID cards issued at 46 or older, or business licences with an indefinite term
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from profiles.errors import Rejected
 
@@ -22,22 +25,26 @@ class MaterialKind:
     expires: str  # "always" / "never" / "optional"
 
 
-MATERIAL_KINDS: dict[str, MaterialKind] = {k.code: k for k in (
-    MaterialKind("id_card", "居民身份证", "Resident identity card", "公安机关", "person", "optional"),
-    MaterialKind("hukou", "居民户口簿", "Household register", "公安机关", "person", "never"),
-    MaterialKind("birth_certificate", "出生医学证明", "Medical birth certificate", "卫生健康部门", "person", "never"),
-    MaterialKind("passport", "普通护照", "Ordinary passport", "出入境管理机构", "person", "always"),
-    MaterialKind("driving_licence", "机动车驾驶证", "Driving licence", "公安机关交通管理部门", "person", "optional"),
-    MaterialKind("residence_permit", "居住证", "Residence permit", "公安机关", "person", "always"),
-    MaterialKind("marriage_certificate", "结婚证", "Marriage certificate", "民政部门", "person", "never"),
-    MaterialKind("social_security_card", "社会保障卡", "Social security card", "人力资源社会保障部门", "person",
-                 "optional"),
-    MaterialKind("vaccination_certificate", "预防接种证", "Vaccination certificate", "疾病预防控制机构", "person",
-                 "never"),
-    MaterialKind("business_licence", "营业执照", "Business licence", "市场监督管理部门", "entity", "optional"),
-    MaterialKind("food_business_permit", "食品经营许可证", "Food business permit", "市场监督管理部门", "entity",
-                 "always"),
-)}
+class _DeclaredKinds(Mapping[str, MaterialKind]):
+    """The kinds declared in the catalog's materials.yaml, read on first use (not at import)."""
+
+    @cached_property
+    def _kinds(self) -> dict[str, MaterialKind]:
+        from profiles.catalog.loader import DEFAULT_DIR, load_material_kinds
+
+        return load_material_kinds(DEFAULT_DIR)
+
+    def __getitem__(self, code: str) -> MaterialKind:
+        return self._kinds[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._kinds)
+
+    def __len__(self) -> int:
+        return len(self._kinds)
+
+
+MATERIAL_KINDS: Mapping[str, MaterialKind] = _DeclaredKinds()
 
 
 class MaterialRejected(Rejected):

@@ -27,7 +27,8 @@ ENTITY_KINDS = {
     "branch": ("分公司", "Branch"),
 }
 
-PERSON_EVENTS = ("birth", "school_entry", "marriage", "divorce", "household_move", "retirement", "death")
+PERSON_EVENTS = ("birth", "school_entry", "marriage", "divorce", "household_move", "retirement", "death",
+                 "medical_insurance_paid")  # the year's resident medical insurance contribution (details: {year})
 ENTITY_EVENTS = ("founding", "change", "annual_report", "closure")
 
 

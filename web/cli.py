@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
@@ -11,12 +13,14 @@ from graph.apikeys import ROLES
 from graph.rotation import count_pending, rotate
 from graph.schema import MIGRATIONS, MigrationError, applied_versions, migrate
 from profiles.audit import first_broken_link
+from profiles.catalog import check_catalog
+from profiles.config import load
 
 
 def init_app(app: Flask) -> None:
     from web import cli_data
 
-    for group in (graph_group, apikey_group, audit_group, keys_group):
+    for group in (graph_group, apikey_group, audit_group, keys_group, catalog_group):
         app.cli.add_command(group)
     cli_data.init_app(app)
 
@@ -91,3 +95,20 @@ def keys_rotate(batch: int) -> None:
     with tqdm(total=pending, unit="node", desc=f"re-encrypting under {services.cipher.active}") as bar:
         done = rotate(services.driver, db, services.cipher, batch=batch, progress=bar.update)
     click.echo(f"re-encrypted {done} nodes; {count_pending(services.driver, db, services.cipher)} left")
+
+
+@click.group("catalog", help="The service catalog (事项目录).")
+def catalog_group() -> None:
+    pass
+
+
+@catalog_group.command("check", help="Validate the catalog (default: the configured one); name every problem.")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+def catalog_check(directory: Path | None) -> None:
+    # Plain click, not AppGroup: the app itself refuses to start on a broken catalog, and this must still report.
+    catalog, problems = check_catalog(directory or load().catalog_dir)
+    if problems:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"the catalog has {len(problems)} problem(s)")
+    click.echo(f"catalog OK: {len(catalog.services)} services, {len(catalog.materials)} material kinds")

@@ -87,6 +87,14 @@ def check_catalog(directory: Path = DEFAULT_DIR) -> tuple[model.Catalog | None, 
     return model.Catalog(materials=materials, services=services), []
 
 
+def load_material_kinds(directory: Path = DEFAULT_DIR) -> dict[str, MaterialKind]:
+    problems: list[Problem] = []
+    kinds = _load_materials(directory, problems)
+    if problems:
+        raise CatalogError(problems)
+    return kinds
+
+
 def _load_materials(directory: Path, problems: list[Problem]) -> dict[str, MaterialKind]:
     data = _read_yaml(directory / "materials.yaml", "materials.yaml", problems)
     if data is None:

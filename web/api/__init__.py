@@ -63,10 +63,11 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme("apiKey", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"apiKey": []}]
 
-    from web.api import holdings, subjects
+    from web.api import catalog, holdings, subjects
 
     api.register_blueprint(subjects.blp)
     api.register_blueprint(holdings.blp)
+    api.register_blueprint(catalog.blp)
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound):

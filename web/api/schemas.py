@@ -110,8 +110,12 @@ class RelationOut(Schema):
 
 
 class MaterialIn(Strict):
-    kind = fields.String(required=True, validate=validate.OneOf(list(MATERIAL_KINDS),
-                                                                error="unknown material kind"))
+    kind = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+    @validates("kind")
+    def _kind(self, value: str, **_kwargs) -> None:
+        if value not in MATERIAL_KINDS:
+            raise ValidationError(f"unknown material kind; one of {', '.join(MATERIAL_KINDS)}")
     number = fields.String(required=True, validate=[
         validate.Length(min=1, max=64), validate.Regexp(r"^[0-9A-Za-z\-/()（）]+$", error="must be letters, digits "
                                                                                           "and - / ( ) only")])
