@@ -181,6 +181,11 @@ def _cross_check(s: model.Service, materials: dict[str, MaterialKind]):
             yield f"{at}.done_event", f"unknown {s.audience} event kind {t.done_event!r}"
         elif isinstance(t, model.AfterEventTrigger) and t.event not in events:
             yield f"{at}.event", f"unknown {s.audience} event kind {t.event!r}"
+        by = getattr(t, "satisfied_by", None)
+        if by is not None and by.material and by.material not in materials:
+            yield f"{at}.satisfied_by.material", f"unknown material kind {by.material!r}"
+        if by is not None and by.event and by.event not in events:
+            yield f"{at}.satisfied_by.event", f"unknown {s.audience} event kind {by.event!r}"
         if isinstance(t, model.AgeTrigger):
             ids = [step.id for step in t.schedule]
             if len(ids) != len(set(ids)):

@@ -54,6 +54,14 @@ class FormField:
 
 
 @dataclass(frozen=True)
+class SatisfiedBy:
+    """What ends the matter besides an application: holding a material of a kind, or an event having happened."""
+
+    material: str | None = None
+    event: str | None = None
+
+
+@dataclass(frozen=True)
 class ExpiryTrigger:
     material: str
     window_days: int
@@ -83,6 +91,7 @@ class AgeTrigger:
     notify_from: MonthDay | None
     notify: str
     offsets: tuple[int, ...]
+    satisfied_by: SatisfiedBy | None = None
     kind: str = "age"
 
 
@@ -101,6 +110,7 @@ class AfterEventTrigger:
     within_days: int | None
     within_months: int | None
     offsets: tuple[int, ...]
+    satisfied_by: SatisfiedBy | None = None
     kind: str = "after_event"
 
 

@@ -130,12 +130,26 @@ class AgeStepSchema(Strict):
 # kind -> (required keys, optional keys); ONE_OF: exactly one of the pair
 TRIGGER_KEYS = {
     "expiry": ({"material", "window_days", "offsets"}, set()),
-    "age": ({"notify", "offsets"}, {"reached_by", "notify_from"}),
+    "age": ({"notify", "offsets"}, {"reached_by", "notify_from", "satisfied_by"}),
     "yearly": ({"window", "offsets"}, {"done_event"}),
-    "after_event": ({"event", "offsets"}, set()),
+    "after_event": ({"event", "offsets"}, {"satisfied_by"}),
     "processing": ({"yellow_at"}, set()),
 }
 ONE_OF = {"age": ("age", "schedule"), "after_event": ("within_days", "within_months")}
+
+
+class SatisfiedBySchema(Strict):
+    material = fields.String()
+    event = fields.String()
+
+    @validates_schema
+    def one(self, data, **_):
+        if len(data) != 1:
+            raise ValidationError("give exactly one of material and event")
+
+    @post_load
+    def make(self, data, **_):
+        return model.SatisfiedBy(**data)
 
 
 class TriggerSchema(Strict):
@@ -157,6 +171,7 @@ class TriggerSchema(Strict):
     event = fields.String()
     within_days = fields.Integer(strict=True, validate=validate.Range(1, 3650))
     within_months = fields.Integer(strict=True, validate=validate.Range(1, 120))
+    satisfied_by = fields.Nested(SatisfiedBySchema)
     yellow_at = fields.Float(validate=validate.Range(0, 1, min_inclusive=False, max_inclusive=False))
 
     @validates_schema
@@ -188,12 +203,12 @@ class TriggerSchema(Strict):
             return model.ExpiryTrigger(data["material"], data["window_days"], offsets)
         if kind == "age":
             return model.AgeTrigger(data.get("age"), tuple(data.get("schedule", ())), data.get("reached_by"),
-                                    data.get("notify_from"), data["notify"], offsets)
+                                    data.get("notify_from"), data["notify"], offsets, data.get("satisfied_by"))
         if kind == "yearly":
             return model.YearlyTrigger(data["window"]["from"], data["window"]["to"], data.get("done_event"), offsets)
         if kind == "after_event":
             return model.AfterEventTrigger(data["event"], data.get("within_days"), data.get("within_months"),
-                                           offsets)
+                                           offsets, data.get("satisfied_by"))
         return model.ProcessingTrigger(data["yellow_at"])
 
 
