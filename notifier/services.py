@@ -15,6 +15,7 @@ from graph.apikeys import ApiKeys
 from graph.audit import AccessLog
 from graph.driver import Driver, build_driver
 from graph.holdings import Holdings
+from graph.snapshots import Snapshots
 from graph.subjects import Subjects
 from profiles.catalog import Catalog, load_catalog
 from profiles.config import ConfigError, Settings
@@ -40,6 +41,10 @@ class Services:
     @property
     def holdings(self) -> Holdings:
         return Holdings(self.driver, self.settings.neo4j_database, self.cipher)
+
+    @property
+    def snapshots(self) -> Snapshots:
+        return Snapshots(self.driver, self.settings.neo4j_database, self.subjects, self.holdings)
 
     @property
     def access_log(self) -> AccessLog:

@@ -1,0 +1,62 @@
+"""One subject's snapshot for the rules and prefill: the subject, its current materials, events, guardians or legal
+representatives, and applications, read in one query and decrypted."""
+
+from __future__ import annotations
+
+import json
+
+import neo4j
+
+from graph.holdings import HOLDER_KEYS, Holdings
+from graph.subjects import Subjects, entity_from
+from profiles.errors import NotFound
+from profiles.models import LifeEvent
+from profiles.rules import Applied, Snapshot
+
+_QUERY = {
+    "Person": (
+        "MATCH (s:Person {pid: $id}) RETURN s, "
+        "COLLECT { MATCH (s)-[:HOLDS]->(m:Material) RETURN m } AS materials, "
+        "COLLECT { MATCH (s)-[:EXPERIENCED]->(e:LifeEvent) RETURN e } AS events, "
+        "COLLECT { MATCH (g:Person)-[:GUARDIAN_OF|PARENT_OF]->(s) RETURN DISTINCT g.pid } AS guardians, "
+        "[] AS legal_reps, "
+        "COLLECT { MATCH (s)-[:APPLIED]->(a:Application) RETURN a {.service, .submitted_on} } AS applications"
+    ),
+    "Entity": (
+        "MATCH (s:Entity {eid: $id}) RETURN s, "
+        "COLLECT { MATCH (s)-[:HOLDS]->(m:Material) RETURN m } AS materials, "
+        "COLLECT { MATCH (s)-[:EXPERIENCED]->(e:LifeEvent) RETURN e } AS events, "
+        "[] AS guardians, "
+        "COLLECT { MATCH (r:Person)-[:LEGAL_REP_OF]->(s) RETURN DISTINCT r.pid } AS legal_reps, "
+        "COLLECT { MATCH (s)-[:APPLIED]->(a:Application) RETURN a {.service, .submitted_on} } AS applications"
+    ),
+}
+
+
+class Snapshots:
+    def __init__(self, driver: neo4j.Driver, database: str, subjects: Subjects, holdings: Holdings):
+        self.driver, self.database, self.subjects, self.holdings = driver, database, subjects, holdings
+
+    def load(self, label: str, subject_id: str) -> Snapshot:
+        if label not in HOLDER_KEYS:
+            raise ValueError(f"no snapshot for {label}")
+        records = self.driver.execute_query(_QUERY[label], id=subject_id, database_=self.database,
+                                            routing_=neo4j.RoutingControl.READ)[0]
+        if not records:
+            raise NotFound(label.lower(), subject_id)
+        r = records[0]
+        cipher = self.holdings.cipher
+        events = tuple(
+            LifeEvent(evid=e["evid"], subject_id=subject_id, kind=e["kind"], occurred_on=e["occurred_on"].to_native(),
+                      details=json.loads(cipher.decrypt(e["details_enc"], context="LifeEvent.details")))
+            for e in r["events"])
+        return Snapshot(
+            person=self.subjects.person_from(r["s"]) if label == "Person" else None,
+            entity=entity_from(r["s"]) if label == "Entity" else None,
+            materials=tuple(self.holdings.material_from(m, subject_id) for m in r["materials"]),
+            events=events,
+            guardians=tuple(sorted(r["guardians"])),
+            legal_reps=tuple(sorted(r["legal_reps"])),
+            applications=tuple(Applied(a["service"], a["submitted_on"].to_native() if a["submitted_on"] else None)
+                               for a in r["applications"]),
+        )
