@@ -18,6 +18,7 @@ ENCRYPTED = {
                        "email_enc": "Person.email"}),
     "Material": ("mid", {"number_enc": "Material.number", "fields_enc": "Material.fields"}),
     "LifeEvent": ("evid", {"details_enc": "LifeEvent.details"}),
+    "Application": ("aid", {"fields_enc": "Application.fields", "note_enc": "Application.note"}),
 }
 
 

@@ -20,7 +20,8 @@ _QUERY = {
         "COLLECT { MATCH (s)-[:EXPERIENCED]->(e:LifeEvent) RETURN e } AS events, "
         "COLLECT { MATCH (g:Person)-[:GUARDIAN_OF|PARENT_OF]->(s) RETURN DISTINCT g.pid } AS guardians, "
         "[] AS legal_reps, "
-        "COLLECT { MATCH (s)-[:APPLIED]->(a:Application) RETURN a {.service, .submitted_on} } AS applications"
+        "COLLECT { MATCH (s)-[:APPLIED]->(a:Application) WHERE a.status <> 'rejected' "
+        "          RETURN a {.service, .submitted_on} } AS applications"
     ),
     "Entity": (
         "MATCH (s:Entity {eid: $id}) RETURN s, "
@@ -28,7 +29,8 @@ _QUERY = {
         "COLLECT { MATCH (s)-[:EXPERIENCED]->(e:LifeEvent) RETURN e } AS events, "
         "[] AS guardians, "
         "COLLECT { MATCH (r:Person)-[:LEGAL_REP_OF]->(s) RETURN DISTINCT r.pid } AS legal_reps, "
-        "COLLECT { MATCH (s)-[:APPLIED]->(a:Application) RETURN a {.service, .submitted_on} } AS applications"
+        "COLLECT { MATCH (s)-[:APPLIED]->(a:Application) WHERE a.status <> 'rejected' "
+        "          RETURN a {.service, .submitted_on} } AS applications"
     ),
 }
 

@@ -12,6 +12,7 @@ import redis
 from rq import Queue
 
 from graph.apikeys import ApiKeys
+from graph.applications import Applications
 from graph.audit import AccessLog
 from graph.driver import Driver, build_driver
 from graph.holdings import Holdings
@@ -41,6 +42,10 @@ class Services:
     @property
     def holdings(self) -> Holdings:
         return Holdings(self.driver, self.settings.neo4j_database, self.cipher)
+
+    @property
+    def applications(self) -> Applications:
+        return Applications(self.driver, self.settings.neo4j_database, self.cipher)
 
     @property
     def snapshots(self) -> Snapshots:

@@ -11,8 +11,9 @@ from profiles.errors import NotFound
 from profiles.materials import check_material
 from profiles.models import ENTITY_EVENTS, PERSON_EVENTS, LifeEvent, Material
 from profiles.privacy import mask_text
+from profiles.rules import due_items
 from web.api.auth import enforce, reads_subject, record_read, roles
-from web.api.schemas import AccessRecordOut, EventIn, EventOut, MaterialIn, MaterialOut
+from web.api.schemas import AccessRecordOut, DueItemOut, DueQuery, EventIn, EventOut, MaterialIn, MaterialOut
 from web.api.subjects import services, today, unprocessable
 
 blp = Blueprint("holdings", __name__, url_prefix="/api/v1", description="Materials, life events and access logs")
@@ -94,6 +95,24 @@ class Events(MethodView):
         events = services().holdings.events(label, sid)
         record_read(label, sid, "events")
         return events
+
+
+@blp.route("/<string:kind>/<string:sid>/due")
+class Due(MethodView):
+    @roles(*READERS)
+    @reads_subject
+    @blp.arguments(DueQuery, location="query")
+    @blp.response(200, DueItemOut(many=True))
+    def get(self, query: dict, kind: str, sid: str):
+        """What is becoming due for this subject, when reminders go out, and why (rule, source, parameter)."""
+        label = label_of(kind)
+        snapshot = services().snapshots.load(label, sid)
+        record_read(label, sid, "due items")
+        items = due_items(snapshot, services().catalog, query.get("as_of") or today(), query["within"])
+        return [{"service": i.service, "due_on": i.due_on, "notify_on": list(i.notify_on),
+                 "recipients": list(i.recipients),
+                 "reason": {"rule": i.reason.rule, "source": i.reason.source, "detail": i.reason.detail,
+                            "parameter": i.reason.parameter}} for i in items]
 
 
 @blp.route("/<string:kind>/<string:sid>/access-log")

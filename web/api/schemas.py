@@ -172,3 +172,60 @@ class AccessRecordOut(Schema):
     role = fields.String()
     purpose = fields.String()
     what = fields.String()
+
+
+class DueQuery(Strict):
+    as_of = fields.Date()
+    within = fields.Integer(load_default=365, validate=validate.Range(0, 3660))
+
+
+class DueReasonOut(Schema):
+    rule = fields.String()
+    source = fields.String()
+    detail = fields.String()
+    parameter = fields.String(allow_none=True)
+
+
+class DueItemOut(Schema):
+    service = fields.String()
+    due_on = fields.Date()
+    notify_on = fields.List(fields.Date())
+    recipients = fields.List(fields.String())
+    reason = fields.Nested(DueReasonOut)
+
+
+class SubjectRef(Strict):
+    type = fields.String(required=True, validate=validate.OneOf(["person", "entity"]))
+    id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class ApplicationIn(Strict):
+    subject = fields.Nested(SubjectRef, required=True)
+    service = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    fields_ = fields.Dict(data_key="fields", load_default=dict)
+    reuse = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list,
+                        validate=validate.Length(max=50))
+
+    @validates("fields_")
+    def _fields(self, value: dict, **_kwargs) -> None:
+        _check_free_form(value)
+
+
+class ApplicationOut(Schema):
+    aid = fields.String()
+    service = fields.String()
+    status = fields.String()
+    subject = fields.Dict()
+    created_on = fields.Date()
+    submitted_on = fields.Date(allow_none=True)
+    time_limit_days = fields.Integer()
+    decide_by = fields.Date(allow_none=True)
+    decided_on = fields.Date(allow_none=True)
+    card = fields.String()
+    fields_ = fields.Dict(data_key="fields")
+    reuse = fields.List(fields.String())
+
+
+class DecisionIn(Strict):
+    outcome = fields.String(required=True, validate=validate.OneOf(["approved", "rejected", "needs_correction"]))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))

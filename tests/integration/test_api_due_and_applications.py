@@ -1,0 +1,85 @@
+"""Due items and applications through the API: an expiring ID card is due, a filed renewal reusing the card on file
+settles it, the application carries its decision date and card, and is decided once."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests.integration.api_helpers import id_number, keys
+
+PURPOSE = {"X-Purpose": "窗口受理 window 3"}
+
+
+@pytest.fixture
+def world(app, client):
+    auth = keys(app)
+    pid = client.post("/api/v1/persons", json={"id_number": id_number(), "name": "张三"},
+                      headers=auth["system"]).get_json()["pid"]
+    today = date.today()
+    card = client.post(f"/api/v1/persons/{pid}/materials", headers=auth["system"], json={
+        "kind": "id_card", "number": id_number(), "issued_on": "2006-12-01",
+        "expires_on": (today + timedelta(days=30)).isoformat(), "issuer": "佛山市公安局", "provenance": "issued"})
+    hukou = client.post(f"/api/v1/persons/{pid}/materials", headers=auth["system"], json={
+        "kind": "hukou", "number": "440604123456", "issued_on": "2001-05-01", "expires_on": None,
+        "issuer": "佛山市公安局", "provenance": "issued", "fields": {"address": "佛山市禅城区祖庙路1号"}})
+    return auth, pid, card.get_json()["mid"], hukou.get_json()["mid"]
+
+
+def test_due_lists_the_renewal_with_why_and_when(client, world):
+    auth, pid, card_mid, _ = world
+    response = client.get(f"/api/v1/persons/{pid}/due?within=60", headers={**auth["officer"], **PURPOSE})
+    assert response.status_code == 200
+    [item] = [i for i in response.get_json() if i["service"] == "id_card_renewal"]
+    due_on = date.today() + timedelta(days=30)
+    assert item["due_on"] == due_on.isoformat()
+    assert item["notify_on"] == [(due_on - timedelta(days=d)).isoformat() for d in (90, 30, 7)]
+    assert item["reason"]["rule"].startswith("id_card_renewal@v") and item["reason"]["source"] == f"material:{card_mid}"
+    assert item["recipients"] == [pid]
+    log = client.get(f"/api/v1/persons/{pid}/access-log", headers={**auth["officer"], **PURPOSE}).get_json()
+    assert "due items" in [e["what"] for e in log]
+
+
+def test_filing_the_renewal_settles_it_and_counts_reuse(client, world, driver, settings):
+    auth, pid, card_mid, hukou_mid = world
+    filed = client.post("/api/v1/applications", headers=auth["officer"], json={
+        "subject": {"type": "person", "id": pid}, "service": "id_card_renewal",
+        "fields": {"reason": "有效期满"}, "reuse": [hukou_mid, card_mid, hukou_mid]})
+    assert filed.status_code == 201, filed.get_json()
+    body = filed.get_json()
+    assert body["status"] == "submitted" and body["card"] == "none" and body["decide_by"] > date.today().isoformat()
+    assert sorted(body["reuse"]) == sorted([hukou_mid, card_mid])
+    counts = driver.execute_query("MATCH (:Application)-[:REUSES]->(m:Material) RETURN m.mid AS mid, "
+                                  "m.reuse_count AS n", database_=settings.neo4j_database)[0]
+    assert {r["mid"]: r["n"] for r in counts} == {hukou_mid: 1, card_mid: 1}
+
+    due = client.get(f"/api/v1/persons/{pid}/due?within=60", headers={**auth["officer"], **PURPOSE}).get_json()
+    assert "id_card_renewal" not in [i["service"] for i in due]
+
+    aid = body["aid"]
+    read = client.get(f"/api/v1/applications/{aid}", headers={**auth["officer"], **PURPOSE})
+    assert read.status_code == 200 and read.get_json()["fields"] == {"reason": "有效期满"}
+    decided = client.post(f"/api/v1/applications/{aid}/decision", headers=auth["officer"],
+                          json={"outcome": "approved", "note": "准予换领"})
+    assert decided.status_code == 200 and decided.get_json()["status"] == "approved"
+    again = client.post(f"/api/v1/applications/{aid}/decision", headers=auth["officer"],
+                        json={"outcome": "rejected", "note": "改主意"})
+    assert again.status_code == 409 and "already approved" in again.get_json()["message"]
+
+
+@pytest.mark.parametrize(("body", "status", "field"), [
+    ({"service": "no_such_service"}, 422, "service"),
+    ({"service": "enterprise_annual_report"}, 422, "service"),
+    ({"reuse": ["not-a-material"]}, 422, "reuse"),
+    ({"subject": {"type": "person", "id": "00000000-0000-0000-0000-000000000000"}}, 404, "subject"),
+    ({"subject": {"type": "planet", "id": "x"}}, 422, "subject.type"),
+])
+def test_bad_applications_write_nothing(client, world, driver, settings, body, status, field):
+    auth, pid, _, _ = world
+    request = {"subject": {"type": "person", "id": pid}, "service": "id_card_renewal", "fields": {}, "reuse": []}
+    request.update(body)
+    before = driver.execute_query("MATCH (a:Application) RETURN count(a) AS n", database_=settings.neo4j_database)
+    response = client.post("/api/v1/applications", headers=auth["officer"], json=request)
+    assert response.status_code == status, response.get_json()
+    assert field in response.get_json()["errors"]
+    after = driver.execute_query("MATCH (a:Application) RETURN count(a) AS n", database_=settings.neo4j_database)
+    assert before[0][0]["n"] == after[0][0]["n"] == 0

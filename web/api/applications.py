@@ -1,0 +1,76 @@
+"""Applications (办件): file one for a person or entity reusing materials on file, read it with its card, decide it."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from graph.applications import Application
+from profiles.applications import card, decide_by
+from profiles.errors import Rejected
+from web.api.auth import enforce, reads_subject, record_read, roles
+from web.api.schemas import ApplicationIn, ApplicationOut, DecisionIn
+from web.api.subjects import services, today
+
+blp = Blueprint("applications", __name__, url_prefix="/api/v1", description="Applications (办件) and prefill")
+blp.before_request(enforce)
+
+LABELS = {"person": "Person", "entity": "Entity"}
+
+
+def application_view(app: Application) -> dict:
+    as_of = today()
+    shown_card = "none"
+    if app.submitted_on is not None:
+        shown_card = card(app.submitted_on, app.time_limit_days, as_of, decided=app.decided_on is not None)
+    return {"aid": app.aid, "service": app.service, "status": app.status, "created_on": app.created_on,
+            "subject": {"type": app.subject_label.lower(), "id": app.subject_id},
+            "submitted_on": app.submitted_on, "time_limit_days": app.time_limit_days, "decide_by": app.decide_by,
+            "decided_on": app.decided_on, "card": shown_card, "fields_": app.fields, "reuse": list(app.reused)}
+
+
+@blp.route("/applications")
+class Applications(MethodView):
+    @roles("officer", "system")
+    @blp.arguments(ApplicationIn)
+    @blp.response(201, ApplicationOut)
+    def post(self, body: dict):
+        """File an application; materials listed in `reuse` are taken from the file, not handed in again."""
+        service = services().catalog.services.get(body["service"])
+        if service is None:
+            raise Rejected("service", f"unknown service code {body['service']!r}")
+        subject = body["subject"]
+        if service.audience != subject["type"]:
+            raise Rejected("service", f"{service.code} is a service for a {service.audience}")
+        on = today()
+        app = Application(aid=str(uuid.uuid4()), subject_label=LABELS[subject["type"]], subject_id=subject["id"],
+                          service=service.code, status="submitted", created_on=on, submitted_on=on,
+                          time_limit_days=service.time_limit_days,
+                          decide_by=decide_by(on, service.time_limit_days), fields=body["fields_"],
+                          reused=tuple(dict.fromkeys(body["reuse"])))
+        return application_view(services().applications.file(app))
+
+
+@blp.route("/applications/<string:aid>")
+class ApplicationById(MethodView):
+    @roles("officer")
+    @reads_subject
+    @blp.response(200, ApplicationOut)
+    def get(self, aid: str):
+        """One application with its card: none, yellow (80 % of the limit used) or red (overdue)."""
+        app = services().applications.get(aid)
+        record_read(app.subject_label, app.subject_id, f"application {app.service}")
+        return application_view(app)
+
+
+@blp.route("/applications/<string:aid>/decision")
+class Decision(MethodView):
+    @roles("officer")
+    @blp.arguments(DecisionIn)
+    @blp.response(200, ApplicationOut)
+    def post(self, body: dict, aid: str):
+        """Approve, reject or ask for correction; once only."""
+        services().applications.decide(aid, body["outcome"], body["note"], today())
+        return application_view(services().applications.get(aid))
