@@ -83,3 +83,26 @@ def test_bad_applications_write_nothing(client, world, driver, settings, body, s
     assert field in response.get_json()["errors"]
     after = driver.execute_query("MATCH (a:Application) RETURN count(a) AS n", database_=settings.neo4j_database)
     assert before[0][0]["n"] == after[0][0]["n"] == 0
+
+
+def test_prefill_fills_from_file_and_records_the_read(client, world):
+    auth, pid, _, hukou_mid = world
+    response = client.post("/api/v1/prefill", headers={**auth["officer"], **PURPOSE},
+                           json={"subject": {"type": "person", "id": pid}, "services": ["id_card_renewal"]})
+    assert response.status_code == 200, response.get_json()
+    form = response.get_json()
+    by_name = {f["name"]: f for f in form["fields"]}
+    assert by_name["address"]["value"] == "佛山市禅城区祖庙路1号"
+    assert (by_name["address"]["provenance"], by_name["address"]["locked"]) == ("issued", True)
+    assert by_name["address"]["material_id"] == hukou_mid
+    states = {m["kind"]: (m["state"], m["mid"]) for m in form["materials"]}
+    assert states["hukou"] == ("reusable", hukou_mid)
+    log = client.get(f"/api/v1/persons/{pid}/access-log", headers={**auth["officer"], **PURPOSE}).get_json()
+    assert "prefill id_card_renewal" in [e["what"] for e in log]
+
+    unknown = client.post("/api/v1/prefill", headers={**auth["officer"], **PURPOSE},
+                          json={"subject": {"type": "person", "id": pid}, "services": ["no_such"]})
+    assert unknown.status_code == 422 and "services" in unknown.get_json()["errors"]
+    no_purpose = client.post("/api/v1/prefill", headers=auth["officer"],
+                             json={"subject": {"type": "person", "id": pid}, "services": ["id_card_renewal"]})
+    assert no_purpose.status_code == 400

@@ -10,8 +10,9 @@ from flask_smorest import Blueprint
 from graph.applications import Application
 from profiles.applications import card, decide_by
 from profiles.errors import Rejected
+from profiles.prefill import prefill
 from web.api.auth import enforce, reads_subject, record_read, roles
-from web.api.schemas import ApplicationIn, ApplicationOut, DecisionIn
+from web.api.schemas import ApplicationIn, ApplicationOut, DecisionIn, PrefillIn, PrefillOut
 from web.api.subjects import services, today
 
 blp = Blueprint("applications", __name__, url_prefix="/api/v1", description="Applications (办件) and prefill")
@@ -74,3 +75,38 @@ class Decision(MethodView):
         """Approve, reject or ask for correction; once only."""
         services().applications.decide(aid, body["outcome"], body["note"], today())
         return application_view(services().applications.get(aid))
+
+
+@blp.route("/prefill")
+class Prefill(MethodView):
+    @roles("officer", "system")
+    @reads_subject
+    @blp.arguments(PrefillIn)
+    @blp.response(200, PrefillOut)
+    def post(self, body: dict):
+        """One unified form (一表通) for one or more services, filled from what is on file, with each value's
+        provenance, and the materials checklist: reusable, expiring before the decision date, or missing.
+        Reading the subject (and a parent or legal representative whose data fills the form) is recorded."""
+        label = LABELS[body["subject"]["type"]]
+        sid = body["subject"]["id"]
+        snapshots = services().snapshots
+        snapshot = snapshots.load(label, sid)
+        related = {}
+        if snapshot.guardians:
+            related["parent"] = snapshots.load("Person", snapshot.guardians[0])
+        if snapshot.legal_reps:
+            related["legal_rep"] = snapshots.load("Person", snapshot.legal_reps[0])
+        form = prefill(snapshot, services().catalog, body["services"], body.get("as_of") or today(), related)
+        record_read(label, sid, "prefill " + ",".join(form.services))
+        for role, other in related.items():
+            record_read("Person", other.subject_id, f"prefill {','.join(form.services)} (as {role} of {sid})")
+        return {
+            "services": list(form.services), "decision_date": form.decision_date,
+            "fields_": [{"name": f.name, "label": {"zh": f.label_zh, "en": f.label_en}, "value": f.value,
+                         "provenance": f.provenance, "source": f.source, "material_id": f.material_id,
+                         "material_date": f.material_date, "locked": f.locked, "services": list(f.services)}
+                        for f in form.fields],
+            "materials": [{"kind": m.kind, "name": {"zh": m.name_zh, "en": m.name_en}, "state": m.state,
+                           "mid": m.mid, "expires_on": m.expires_on, "services": list(m.services)}
+                          for m in form.materials],
+        }

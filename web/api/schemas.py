@@ -229,3 +229,38 @@ class ApplicationOut(Schema):
 class DecisionIn(Strict):
     outcome = fields.String(required=True, validate=validate.OneOf(["approved", "rejected", "needs_correction"]))
     note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class PrefillIn(Strict):
+    subject = fields.Nested(SubjectRef, required=True)
+    services = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
+                           validate=validate.Length(min=1, max=20))
+    as_of = fields.Date()
+
+
+class PrefilledFieldOut(Schema):
+    name = fields.String()
+    label = fields.Dict()
+    value = fields.String(allow_none=True)
+    provenance = fields.String()
+    source = fields.String(allow_none=True)
+    material_id = fields.String(allow_none=True)
+    material_date = fields.Date(allow_none=True)
+    locked = fields.Boolean()
+    services = fields.List(fields.String())
+
+
+class ChecklistItemOut(Schema):
+    kind = fields.String()
+    name = fields.Dict()
+    state = fields.String()
+    mid = fields.String(allow_none=True)
+    expires_on = fields.Date(allow_none=True)
+    services = fields.List(fields.String())
+
+
+class PrefillOut(Schema):
+    services = fields.List(fields.String())
+    decision_date = fields.Date()
+    fields_ = fields.List(fields.Nested(PrefilledFieldOut), data_key="fields")
+    materials = fields.List(fields.Nested(ChecklistItemOut))
