@@ -11,7 +11,9 @@ Conventions, each a decision:
 - School entry (`reached_by`): due in the first year whose cut-off date the child reaches the age by; a child who turns
   6 on 31 August is due that year, on 1 September the next.
 - Retirement (`schedule`): the step for the person's sex; a woman's category (cadre 55 / worker 50) is not on file, so
-  the earliest (worker) step is used and the reason says so — reminding early is harmless, late is not.
+  the earliest date not yet passed is used and the reason says so — reminding early is harmless, never is not.
+- Recipients: a minor's reminders go to their living guardians; an entity's to its legal representatives, or to the
+  entity's own inbox when none is on file.
 - Yearly windows: due on the window's last day of the current window year; an entity is due only from the year after
   it was established (企业信息公示暂行条例 第八条); done when the `done_event` happened inside that year's window.
 """
@@ -119,18 +121,18 @@ def retirement_months(step: model.AgeStep, born: date) -> int:
 def _evaluate(service: model.Service, t, s: Snapshot, as_of: date) -> list[DueItem]:
     rule = f"{service.code}@v{service.version}:{t.kind}"
     if isinstance(t, model.ExpiryTrigger):
-        return [_item(service, s, m.expires_on, t.offsets, _recipients(s, "self"),
+        return [_item(service, s, m.expires_on, t.offsets, _recipients(s, "self", as_of),
                       Reason(rule, f"material:{m.mid}", f"{m.kind} expires on {m.expires_on}"),
                       m.expires_on - timedelta(days=t.window_days))
                 for m in s.materials if m.kind == t.material and not m.superseded and m.expires_on is not None]
     if isinstance(t, model.AgeTrigger) and s.person is not None:
-        return _age(service, t, s, rule)
+        return _age(service, t, s, rule, as_of)
     if isinstance(t, model.YearlyTrigger):
         year = as_of.year if as_of <= t.window_to.in_year(as_of.year) else as_of.year + 1
         if s.entity is not None and s.entity.established_on.year >= year:
             return []
         opens, due = t.window_from.in_year(year), t.window_to.in_year(year)
-        return [_item(service, s, due, t.offsets, _recipients(s, "self"),
+        return [_item(service, s, due, t.offsets, _recipients(s, "self", as_of),
                       Reason(rule, f"year:{year}", f"window {opens} to {due}"), opens)]
     if isinstance(t, model.AfterEventTrigger):
         out = []
@@ -138,14 +140,13 @@ def _evaluate(service: model.Service, t, s: Snapshot, as_of: date) -> list[DueIt
             if e.kind == t.event:
                 due = e.occurred_on + timedelta(days=t.within_days) if t.within_days else \
                     add_months(e.occurred_on, t.within_months or 0)
-                out.append(_item(service, s, due, t.offsets, _recipients(s, "guardians" if e.kind == "birth"
-                                                                         else "self"),
+                out.append(_item(service, s, due, t.offsets, _recipients(s, "self", as_of),
                                  Reason(rule, f"event:{e.evid}", f"{e.kind} on {e.occurred_on}"), e.occurred_on))
         return out
     return []
 
 
-def _age(service: model.Service, t: model.AgeTrigger, s: Snapshot, rule: str) -> list[DueItem]:
+def _age(service: model.Service, t: model.AgeTrigger, s: Snapshot, rule: str, as_of: date) -> list[DueItem]:
     person = s.person
     assert person is not None
     parameter, note = None, ""
@@ -153,12 +154,14 @@ def _age(service: model.Service, t: model.AgeTrigger, s: Snapshot, rule: str) ->
         steps = [st for st in t.schedule if st.sex in (person.sex, "any")]
         if not steps:
             return []
-        step = min(steps, key=lambda st: retirement_months(st, person.birth_date))  # earliest when several apply
-        if person.sex == "F" and len(steps) > 1:
-            note = " (category not on file: the earliest applies)"
-        months = retirement_months(step, person.birth_date)
-        years, rest = divmod(months, 12)
-        due = add_months(birthday(person.birth_date, years), rest)
+        # Several steps for one sex (women: cadre 55 / worker 50) and the category is not on file: the earliest
+        # date not yet passed, so a woman past 50 is still reminded before 55.
+        dated = sorted((_retirement_day(st, person.birth_date), st.id) for st in steps)
+        due, step_id = next(((d, i) for d, i in dated if d >= as_of), dated[-1])
+        step = next(st for st in steps if st.id == step_id)
+        if len(steps) > 1:
+            note = " (category not on file: the earliest date not yet passed)"
+        years, rest = divmod(retirement_months(step, person.birth_date), 12)
         parameter = step.id
         detail = f"statutory retirement age {years} years {rest} months{note}"
     else:
@@ -168,7 +171,8 @@ def _age(service: model.Service, t: model.AgeTrigger, s: Snapshot, rule: str) ->
             cutoff = t.reached_by.in_year(due.year)
             due = cutoff if due <= cutoff else t.reached_by.in_year(due.year + 1)
             detail = f"{t.age} years old by {due}"
-    item = _item(service, s, due, t.offsets, _recipients(s, t.notify), Reason(rule, "birth_date", detail, parameter),
+    item = _item(service, s, due, t.offsets, _recipients(s, t.notify, as_of),
+                 Reason(rule, "birth_date", detail, parameter),
                  due - timedelta(days=max(t.offsets)))
     if t.notify_from is not None:  # no reminder before the season opens (school entry: spring)
         opens = t.notify_from.in_year(due.year)
@@ -177,15 +181,23 @@ def _age(service: model.Service, t: model.AgeTrigger, s: Snapshot, rule: str) ->
     return [item]
 
 
+def _retirement_day(step: model.AgeStep, born: date) -> date:
+    years, rest = divmod(retirement_months(step, born), 12)
+    return add_months(birthday(born, years), rest)
+
+
 def _item(service, s: Snapshot, due: date, offsets, recipients, reason: Reason, opens: date) -> DueItem:
     return DueItem(service.code, s.subject_id, due, tuple(due - timedelta(days=o) for o in offsets), recipients,
                    reason, opens)
 
 
-def _recipients(s: Snapshot, notify: str) -> tuple[str, ...]:
+def _recipients(s: Snapshot, notify: str, as_of: date) -> tuple[str, ...]:
+    """Entities: their legal representatives (else the entity's own inbox). Persons: themselves, or their living
+    guardians when the rule says so or the person is a minor (under 18) on `as_of`."""
     if s.entity is not None:
-        return tuple(sorted(s.legal_reps))
-    if notify == "guardians" and s.guardians:
+        return tuple(sorted(s.legal_reps)) or (s.subject_id,)
+    minor = s.person is not None and birthday(s.person.birth_date, 18) > as_of
+    if (notify == "guardians" or minor) and s.guardians:
         return tuple(sorted(s.guardians))
     return (s.subject_id,)
 

@@ -11,9 +11,10 @@ from tqdm import tqdm
 
 from graph.apikeys import ROLES
 from graph.rotation import count_pending, rotate
+from graph.scan import scan_due
 from graph.schema import MIGRATIONS, MigrationError, applied_versions, migrate
 from profiles.audit import first_broken_link
-from profiles.catalog import check_catalog
+from profiles.catalog import CatalogError, check_catalog, load_catalog
 from profiles.config import load
 
 
@@ -112,3 +113,42 @@ def catalog_check(directory: Path | None) -> None:
             click.echo(str(problem), err=True)
         raise click.ClickException(f"the catalog has {len(problems)} problem(s)")
     click.echo(f"catalog OK: {len(catalog.services)} services, {len(catalog.materials)} material kinds")
+
+
+@catalog_group.command("preview", help="Compare who would be due under a changed service file with the live catalog.")
+@click.argument("changed", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--within", default=365, show_default=True, type=click.IntRange(0, 3660))
+@with_appcontext
+def catalog_preview(changed: Path, as_of, within: int) -> None:
+    services = current_app.extensions["lifecycle"]
+    live = services.catalog
+    try:
+        candidate = catalog_with(services.settings.catalog_dir, changed)
+    except CatalogError as exc:
+        raise click.ClickException(str(exc)) from exc
+    day = as_of.date()
+    db = services.settings.neo4j_database
+    before = {(i.service, i.subject_id) for i in scan_due(services.driver, db, live, day, within)}
+    after = {(i.service, i.subject_id) for i in scan_due(services.driver, db, candidate, day, within)}
+    click.echo(f"as of {day}, within {within} days: service, due now, due with the change, newly due, no longer due")
+    for code in sorted({s for s, _ in before | after}):
+        b = {sid for s, sid in before if s == code}
+        a = {sid for s, sid in after if s == code}
+        marker = "" if a == b else "   <- changes"
+        click.echo(f"  {code:42} {len(b):>7} {len(a):>7} {len(a - b):>+7} {-len(b - a):>+7}{marker}")
+
+
+def catalog_with(live_dir: Path, changed: Path):
+    """The live catalog with one service file replaced (or added) by `changed`, validated like the live one."""
+    import shutil
+    import tempfile
+
+    import yaml
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "catalog"
+        shutil.copytree(live_dir, copy, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+        code = (yaml.safe_load(changed.read_text(encoding="utf-8")) or {}).get("code") or changed.stem
+        shutil.copyfile(changed, copy / "services" / f"{code}.yaml")
+        return load_catalog(copy)

@@ -162,3 +162,80 @@ def test_cards():
     assert card(submitted, 10, date(2025, 3, 13)) == "yellow"
     assert card(submitted, 10, date(2025, 3, 18)) == "red"
     assert card(submitted, 10, date(2025, 3, 18), decided=True) == "none"
+
+
+def test_a_woman_past_fifty_is_still_reminded_before_fifty_five():
+    # Born 1971-06-15: the worker step (50) passed in 2021; the cadre step gives 55 years 5 months: 2026-11-15.
+    woman = Snapshot(person=person(date(1971, 6, 15), "F"))
+    [item] = due(woman, date(2026, 6, 1), "retirement_pension_claim")
+    assert (item.due_on, item.reason.parameter) == (date(2026, 11, 15), "female-cadre-2025")
+    assert "category not on file" in item.reason.detail
+
+
+def test_recipients_for_minors_and_entities_without_a_representative():
+    child_card = material("id_card", date(2022, 1, 1), date(2027, 1, 1))
+    child = Snapshot(person=person(date(2012, 5, 1)), materials=(child_card,), guardians=("mum",))
+    assert due(child, AS_OF, "id_card_renewal")[0].recipients == ("mum",)
+    alone = Snapshot(entity=entity(date(2020, 1, 1)))
+    assert due(alone, date(2027, 2, 1), "enterprise_annual_report")[0].recipients == ("e1",)
+
+
+# --- every remaining seeded service, with the case that matters for it -------------------------------------------
+@pytest.mark.parametrize(("service", "kind", "days_left", "offsets"), [
+    ("passport_renewal", "passport", 150, (183, 90, 30)),              # under 6 months left: already in the window
+    ("driving_licence_renewal", "driving_licence", 80, (90, 30, 7)),
+    ("residence_permit_endorsement", "residence_permit", 20, (30, 7)),
+])
+def test_person_expiry_services(service, kind, days_left, offsets):
+    expires = AS_OF + timedelta(days=days_left)
+    m = material(kind, date(2020, 1, 1), expires)
+    [item] = due(Snapshot(person=person(date(1985, 3, 3)), materials=(m,)), AS_OF, service)
+    assert item.due_on == expires and item.notify_on == tuple(expires - timedelta(days=o) for o in offsets)
+    newer = material(kind, AS_OF, expires + timedelta(days=3650), mid="m2")
+    renewed = Snapshot(person=person(date(1985, 3, 3)),
+                       materials=(material(kind, date(2020, 1, 1), expires, superseded=True), newer))
+    assert due(renewed, AS_OF, service) == []
+
+
+def test_food_business_permit_renewal_goes_to_the_legal_representative():
+    permit = Material(mid="f1", holder_id="e1", kind="food_business_permit", number="JY1", issued_on=date(2022, 1, 10),
+                      expires_on=date(2027, 1, 9), issuer="佛山市禅城区市场监督管理局", provenance="issued")
+    shop = Snapshot(entity=entity(date(2015, 1, 1)), materials=(permit,), legal_reps=("boss",))
+    [item] = due(shop, AS_OF, "food_business_permit_renewal")
+    assert (item.due_on, item.recipients) == (date(2027, 1, 9), ("boss",))
+    assert item.notify_on == (date(2026, 10, 11), date(2026, 11, 10), date(2026, 12, 10))
+
+
+def test_resident_medical_insurance_contribution_window_and_payment():
+    adult = Snapshot(person=person(date(1990, 1, 1)))
+    [item] = due(adult, date(2026, 9, 15), "resident_medical_insurance_contribution")
+    assert item.due_on == date(2026, 12, 31) and item.opens_on == date(2026, 9, 1)
+    paid = Snapshot(**{**adult.__dict__, "events": (LifeEvent("x", "p1", "medical_insurance_paid",
+                                                               date(2026, 9, 20)),)})
+    assert due(paid, date(2026, 10, 1), "resident_medical_insurance_contribution") == []
+    assert due(paid, date(2027, 9, 2), "resident_medical_insurance_contribution")[0].due_on == date(2027, 12, 31)
+
+
+@pytest.mark.parametrize(("service", "deadline", "settling_kind"), [
+    ("newborn_medical_insurance", date(2027, 1, 30), None),            # 90 days after a 1 November birth
+    ("social_security_card_application", date(2027, 1, 30), "social_security_card"),
+    ("vaccination_certificate_application", date(2026, 12, 1), "vaccination_certificate"),  # one month
+])
+def test_birth_follow_ups(service, deadline, settling_kind):
+    born = date(2026, 11, 1)
+    baby = Snapshot(person=person(born), guardians=("dad", "mum"), events=(LifeEvent("b", "p1", "birth", born),))
+    [item] = due(baby, AS_OF, service)
+    assert (item.due_on, item.recipients) == (deadline, ("dad", "mum"))
+    if settling_kind:
+        held = Snapshot(**{**baby.__dict__, "materials": (material(settling_kind, date(2026, 11, 15), None),)})
+        assert due(held, AS_OF, service) == []
+    else:
+        filed = Snapshot(**{**baby.__dict__, "applications": (Applied(service, date(2026, 11, 20)),)})
+        assert due(filed, AS_OF, service) == []
+
+
+def test_the_birth_bundle_itself_has_no_trigger_but_bundles_the_follow_ups():
+    bundle = CATALOG.services["birth_bundle"]
+    assert bundle.triggers == () and set(bundle.bundle) == {
+        "newborn_hukou_registration", "newborn_medical_insurance", "social_security_card_application",
+        "vaccination_certificate_application"}
