@@ -78,7 +78,7 @@ def _facts(label: str, material: bool, event: bool) -> str:
     return (
         f"s.{HOLDER_KEYS[label]} AS sid, {_ATTRIBUTES[label]}, "
         "COLLECT { MATCH (s)-[:APPLIED]->(a:Application) WHERE a.service = $service AND a.submitted_on IS NOT NULL "
-        "          RETURN a.submitted_on } AS submitted, "
+        "          AND a.status <> 'rejected' RETURN a.submitted_on } AS submitted, "
         + ("COLLECT { MATCH (s)-[:HOLDS]->(x:Material) WHERE x.kind = $by_material "
            "          RETURN [x.mid, x.kind, x.issued_on, x.superseded] } AS materials, " if material
            else "[] AS materials, ")

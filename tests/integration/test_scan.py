@@ -88,7 +88,8 @@ def populations(draw):
         for n in range(draw(st.integers(0, 2))):
             submitted = draw(st.none() | near(as_of, -400, 30))
             applications.append({"sid": sid, "aid": f"{sid}-a{n}", "service": draw(st.sampled_from(services)),
-                                 "status": "draft" if submitted is None else "submitted",
+                                 "status": "draft" if submitted is None else
+                                 draw(st.sampled_from(["submitted", "approved", "rejected"])),
                                  "created_on": as_of - timedelta(days=500), "submitted_on": submitted})
     for i, child in enumerate(pids):
         for parent in draw(st.lists(st.sampled_from(pids[:i] + pids[i + 1:]), max_size=2)) if len(pids) > 1 else []:
@@ -187,7 +188,10 @@ def test_the_edge_cases_are_found_and_settled_like_the_evaluator(app):
              "expires_on": date(2026, 2, 10), "superseded": False}],
         "events": [{"sid": "mum", "evid": "b", "kind": "birth", "occurred_on": date(2026, 1, 20)}],
         "applications": [{"sid": "co", "aid": "a1", "service": "food_business_permit_renewal", "status": "draft",
-                          "created_on": as_of, "submitted_on": None}],
+                          "created_on": as_of, "submitted_on": None},
+                         # a rejected renewal settles nothing: the card is still due
+                         {"sid": "mum", "aid": "a2", "service": "id_card_renewal", "status": "rejected",
+                          "created_on": date(2026, 1, 5), "submitted_on": date(2026, 1, 5)}],
         "relations": [{"a": "mum", "b": "leap", "type": "GUARDIAN_OF"}, {"a": "mum", "b": "leap", "type": "PARENT_OF"},
                       {"a": "mum", "b": "co", "type": "LEGAL_REP_OF"}],
     }
