@@ -37,17 +37,17 @@ SLACK = timedelta(days=7)  # covers 29 February -> 1 March and month-end clampin
 # the last page's date ($lo is moved there) and skips that date's rows already returned by key. The anchor is limited
 # before its holder is joined, so a page is exactly `page` anchors, whatever their holders.
 _ANCHORS = {
-    "expiry": ("MATCH (m:Material) USING INDEX m:Material(expires_on) "
+    "expiry": ("MATCH (m:Material) USING INDEX SEEK m:Material(expires_on) "
                "WHERE m.expires_on >= $lo AND m.expires_on <= $hi AND m.kind = $kind "
                "  AND coalesce(m.superseded, false) = false", "m.expires_on", "m.mid",
                "OPTIONAL MATCH (s:{label})-[:HOLDS]->(m) WHERE {alive}",
                "[m.mid, m.kind, m.issued_on, m.expires_on] AS material, null AS event"),
-    "after_event": ("MATCH (e:LifeEvent) USING INDEX e:LifeEvent(occurred_on) "
+    "after_event": ("MATCH (e:LifeEvent) USING INDEX SEEK e:LifeEvent(occurred_on) "
                     "WHERE e.occurred_on >= $lo AND e.occurred_on <= $hi AND e.kind = $kind",
                     "e.occurred_on", "e.evid",
                     "OPTIONAL MATCH (s:{label})-[:EXPERIENCED]->(e) WHERE {alive}",
                     "null AS material, [e.evid, e.kind, e.occurred_on] AS event"),
-    "age": ("MATCH (s:Person) USING INDEX s:Person(birth_date) "
+    "age": ("MATCH (s:Person) USING INDEX SEEK s:Person(birth_date) "
             "WHERE s.birth_date >= $lo AND s.birth_date <= $hi AND s.deceased_on IS NULL "
             "  AND ($sex IS NULL OR s.sex = $sex)", "s.birth_date", "s.pid", "", "null AS material, null AS event"),
 }
@@ -64,7 +64,8 @@ _RELATED = {
 # only scan query not bounded by a date. Whoever did the year's done_event inside the window is left out here.
 _YEARLY_WHERE = {"Person": "s.deceased_on IS NULL", "Entity": "s.established_on < $year_start"}
 _YEARLY = (
-    "MATCH (s:{label}) USING INDEX s:{label}({key}) WHERE s.{key} > $after_key AND {where} "
+    "MATCH (s:{label}) USING INDEX s:{label}({key}) WHERE s.{key} > $after_key AND s.{key} >= $part_lo "
+    "  AND s.{key} < $part_hi AND {where} "
     "  AND NOT EXISTS {{ MATCH (s)-[:EXPERIENCED]->(x:LifeEvent) "
     "                    WHERE x.kind = $done AND $opens <= x.occurred_on <= $due }} "
     "WITH s ORDER BY s.{key} LIMIT $page "
@@ -95,7 +96,8 @@ def query_text(kind: str, label: str, material: bool = False, event: bool = Fals
         return _YEARLY.format(label=label, key=HOLDER_KEYS[label], where=_YEARLY_WHERE[label]) + \
             _facts(label, material, event)
     match, on, key, holder, anchor = _ANCHORS[kind]
-    return (f"{match} AND ($after_on IS NULL OR {on} > $after_on OR {key} > $after_key) "
+    return (f"{match} AND {key} >= $part_lo AND {key} < $part_hi "
+            f"AND ($after_on IS NULL OR {on} > $after_on OR {key} > $after_key) "
             f"WITH {key.split('.')[0]} ORDER BY {on}, {key} LIMIT $page "
             f"{holder.format(label=label, alive=_ALIVE[label])} "
             f"RETURN {on} AS on, {key} AS key, {anchor}, " + _facts(label, material, event))
@@ -113,13 +115,30 @@ class ScanQuery:
     paged_by_label: bool = False  # True: walks every subject of the label in pages (the yearly trigger)
 
 
+ALL_KEYS = ("", "\uffff")
+
+
+def partition(k: int, of: int) -> tuple[str, str]:
+    """Key range [lo, hi) of partition `k` of `of` (a power of two up to 16): keys are uuids, so their first hex
+    digit splits every anchor (material, event, person, entity) evenly."""
+    if of == 1:
+        return ALL_KEYS
+    width = 16 // of
+    lo = "" if k == 0 else format(k * width, "x")
+    hi = "\uffff" if k == of - 1 else format((k + 1) * width, "x")
+    return lo, hi
+
+
 def scan_due(driver: neo4j.Driver, database: str, catalog: model.Catalog, as_of: date, within: int = 365,
-             page: int = 5000) -> Iterator[ScanRow]:
+             page: int = 5000, part: tuple[str, str] = ALL_KEYS) -> Iterator[ScanRow]:
     """Every subject's due items in [as_of, as_of + within], as `profiles.rules.due_items` lists them; streamed
-    query by query and page by page (items of one subject come from several queries, in no particular order)."""
+    query by query and page by page (items of one subject come from several queries, in no particular order).
+
+    `part` limits the scan to anchors (the seeked material, event, person or entity) whose key is in [lo, hi): the
+    partitions of `partition(k, of)` together cover every anchor exactly once."""
     with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
         for query in scan_queries(catalog, as_of, within):
-            for row in _pages(session, query, page):
+            for row in _pages(session, query, page, part):
                 if row[4] is not None:  # the anchor's holder is of this audience and alive
                     yield from due_items(_snapshot(row, query), query.catalog, as_of, within)
 
@@ -193,10 +212,10 @@ def _age_ranges(t: model.AgeTrigger, start: date, end: date) -> list[tuple[str |
     return out
 
 
-def _pages(session: neo4j.Session, query: ScanQuery, page: int) -> Iterator[tuple]:
+def _pages(session: neo4j.Session, query: ScanQuery, page: int, part: tuple[str, str] = ALL_KEYS) -> Iterator[tuple]:
     """The query's rows, page after page; each page is its own read (a page is short, and nothing is held open
     while the caller works through it)."""
-    params = {**query.params, "page": page, "after_on": None, "after_key": ""}
+    params = {**query.params, "page": page, "after_on": None, "after_key": "", "part_lo": part[0], "part_hi": part[1]}
     while True:
         rows = [tuple(r) for r in session.run(query.text, params)]
         yield from rows

@@ -32,8 +32,9 @@ def _unique(name: str, label: str, prop: str) -> str:
     return f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE"
 
 
-def _range(name: str, label: str, prop: str) -> str:
-    return f"CREATE RANGE INDEX {name} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
+def _range(name: str, label: str, props: str) -> str:
+    on = ", ".join(f"n.{p.strip()}" for p in props.split(","))
+    return f"CREATE RANGE INDEX {name} IF NOT EXISTS FOR (n:{label}) ON ({on})"
 
 
 # The ledger itself needs its constraint before any migration is recorded, so it is not a numbered migration.
@@ -64,6 +65,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         _unique("access_record_seq", "AccessRecord", "seq"),
         _range("access_record_subject", "AccessRecord", "subject_id"),
         _range("material_kind", "Material", "kind"),
+    )),
+    Migration(3, "notification pipeline: scans, drafts, provider ids, stale-notice sweeps, departments", (
+        _unique("scan_scan_id", "Scan", "scan_id"),
+        _unique("application_draft_key", "Application", "draft_key"),
+        _unique("department_name", "Department", "name"),
+        _range("notice_provider_id", "Notice", "provider_id"),
+        _range("notice_status_updated", "Notice", "status, updated_at"),
+        _range("notice_scan_id", "Notice", "scan_id"),
     )),
 )
 

@@ -22,6 +22,9 @@ ENVIRONMENTS = ("development", "test", "production")
 
 DEFAULT_NEO4J_PORT = 7687
 DEFAULT_REDIS_PORT = 6380  # not 6379: a distribution's own redis-server may already be listening there
+DEFAULT_SANDBOX_PORT = 8026  # the local Twilio-compatible SMS sandbox
+SANDBOX_SID, SANDBOX_TOKEN = "AC" + "0" * 32, "sandbox-token"  # only when nothing else is configured (tests)
+DEFAULT_SMTP_PORT = 8025  # the local mail sink (development) — never a real relay unless SMTP_HOST says so
 
 
 class ConfigError(ValueError):
@@ -52,6 +55,27 @@ class Settings:
     twilio_auth_token: str = ""
     twilio_from: str = ""
     twilio_api_base_url: str = ""
+    # True when SMS goes to the local sandbox the run command starts (no TWILIO_* configured outside production)
+    local_sms_sandbox: bool = True
+    sandbox_port: int = DEFAULT_SANDBOX_PORT
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = DEFAULT_SMTP_PORT
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "lifecycle@localhost"
+    local_mail_sink: bool = True
+    public_url: str = "http://127.0.0.1:8000"  # how citizens and Twilio reach us: links in notices, webhook signatures
+    sms_sender: str = "禅城区政务服务"  # the signature 【...】 at the start of every Chinese SMS
+    quiet_hours: str = "22:00-08:00"  # default for persons who did not choose their own
+    daily_cap: int = 3  # push messages (SMS + e-mail) per recipient per local day
+    scan_partitions: int = 16
+    delivery_batch: int = 100
+    delivery_threads: int = 8
+    retry_base_s: float = 30.0  # first retry after this, doubling; `retry_max` attempts in all
+    retry_max: int = 6
+    stuck_after_s: float = 600.0  # a notice pending or sending longer than this is re-queued by the sweeper
+    daily_scan_at: str = "06:00"  # local time, LIFECYCLE_TZ
     secret_key: str = ""
     data_keys: Mapping[str, bytes] = field(default_factory=dict)
     active_data_key: str = ""
@@ -89,6 +113,14 @@ class Settings:
         if active and active not in data_keys:
             raise ConfigError("LIFECYCLE_DATA_KEY_ACTIVE", f"key id {active!r} is not among LIFECYCLE_DATA_KEYS")
         index_key = _b64(e["LIFECYCLE_INDEX_KEY"], "LIFECYCLE_INDEX_KEY", 32) if "LIFECYCLE_INDEX_KEY" in e else b""
+        sandbox_port = _port(e, "LOCAL_SMS_SANDBOX_PORT", DEFAULT_SANDBOX_PORT)
+        real_twilio = "TWILIO_ACCOUNT_SID" in e and "TWILIO_API_BASE_URL" not in e
+        local_sandbox = not real_twilio and env != "production"
+        twilio_base = e.get("TWILIO_API_BASE_URL", f"http://127.0.0.1:{sandbox_port}" if local_sandbox else "")
+        if twilio_base:
+            _url(twilio_base, "TWILIO_API_BASE_URL", ("http", "https"))
+        public_url = e.get("PUBLIC_URL", f"http://127.0.0.1:{_port(e, 'PORT', 8000)}").rstrip("/")
+        _url(public_url, "PUBLIC_URL", ("http", "https"))
         tz = e.get("LIFECYCLE_TZ", "Asia/Shanghai")
         try:
             ZoneInfo(tz)
@@ -108,10 +140,32 @@ class Settings:
             local_neo4j_heap=_size(e, "LOCAL_NEO4J_HEAP", "512m"),
             local_neo4j_pagecache=_size(e, "LOCAL_NEO4J_PAGECACHE", "256m"),
             neo4j_dist_dir=Path(e.get("LOCAL_NEO4J_DIST", PROJECT_ROOT / "var" / "neo4j-dist")).resolve(),
-            twilio_account_sid=e.get("TWILIO_ACCOUNT_SID", ""),
-            twilio_auth_token=e.get("TWILIO_AUTH_TOKEN", ""),
-            twilio_from=e.get("TWILIO_FROM", ""),
-            twilio_api_base_url=e.get("TWILIO_API_BASE_URL", ""),
+            twilio_account_sid=e.get("TWILIO_ACCOUNT_SID", e.get("TWILIO_SANDBOX_ACCOUNT_SID", SANDBOX_SID)
+                                     if local_sandbox else ""),
+            twilio_auth_token=e.get("TWILIO_AUTH_TOKEN", e.get("TWILIO_SANDBOX_AUTH_TOKEN", SANDBOX_TOKEN)
+                                    if local_sandbox else ""),
+            twilio_from=e.get("TWILIO_FROM", "+8610690000" if local_sandbox else ""),
+            twilio_api_base_url=twilio_base,
+            local_sms_sandbox=local_sandbox and "TWILIO_API_BASE_URL" not in e,
+            sandbox_port=sandbox_port,
+            smtp_host=e.get("SMTP_HOST", "127.0.0.1"),
+            smtp_port=_port(e, "SMTP_PORT", DEFAULT_SMTP_PORT),
+            smtp_user=e.get("SMTP_USER", ""),
+            smtp_password=e.get("SMTP_PASSWORD", ""),
+            smtp_starttls=_bool(e, "SMTP_STARTTLS", False),
+            mail_from=e.get("MAIL_FROM", "lifecycle@localhost"),
+            local_mail_sink="SMTP_HOST" not in e and env != "production",
+            public_url=public_url,
+            sms_sender=e.get("SMS_SENDER", "禅城区政务服务"),
+            quiet_hours=_quiet_hours(e, "QUIET_HOURS", "22:00-08:00"),
+            daily_cap=_int(e, "NOTIFY_DAILY_CAP", 3, lo=1, hi=100),
+            scan_partitions=_choice_int(e, "SCAN_PARTITIONS", (1, 2, 4, 8, 16), 16),
+            delivery_batch=_int(e, "DELIVERY_BATCH", 100, lo=1, hi=5000),
+            delivery_threads=_int(e, "DELIVERY_THREADS", 8, lo=1, hi=64),
+            retry_base_s=_float(e, "RETRY_BASE", 30.0, lo=0.01, hi=3600.0),
+            retry_max=_int(e, "RETRY_MAX", 6, lo=1, hi=20),
+            stuck_after_s=_float(e, "STUCK_AFTER", 600.0, lo=0.0, hi=86400.0),
+            daily_scan_at=_clock(e, "DAILY_SCAN_AT", "06:00"),
             secret_key=e.get("SECRET_KEY", ""),
             data_keys=data_keys,
             active_data_key=active,
@@ -154,6 +208,7 @@ def dev_secrets(var_dir: Path) -> dict[str, str]:
             f"LIFECYCLE_DATA_KEYS=dev1:{base64.b64encode(secrets.token_bytes(32)).decode()}",
             f"LIFECYCLE_INDEX_KEY={base64.b64encode(secrets.token_bytes(32)).decode()}",
         ]
+        lines += sandbox_credentials()
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another process of the stack won the race; read theirs
@@ -161,8 +216,19 @@ def dev_secrets(var_dir: Path) -> dict[str, str]:
         else:
             with os.fdopen(fd, "w") as f:
                 f.write("\n".join(lines) + "\n")
-    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
-    return dict(pairs)
+    pairs = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    if "TWILIO_SANDBOX_ACCOUNT_SID" not in pairs:  # a var/ from before the SMS sandbox existed
+        extra = sandbox_credentials()
+        with path.open("a") as f:
+            f.write("\n".join(extra) + "\n")
+        pairs.update(line.split("=", 1) for line in extra)
+    return pairs
+
+
+def sandbox_credentials() -> list[str]:
+    """Credentials for the local SMS sandbox: Twilio-shaped, random, useless anywhere else."""
+    return [f"TWILIO_SANDBOX_ACCOUNT_SID=AC{secrets.token_hex(16)}",
+            f"TWILIO_SANDBOX_AUTH_TOKEN={secrets.token_hex(16)}"]
 
 
 def _require_production_secrets(s: Settings) -> None:
@@ -212,6 +278,30 @@ def _float(e: Mapping[str, str], name: str, default: float, *, lo: float, hi: fl
     if not lo <= value <= hi:
         raise ConfigError(name, f"must be between {lo} and {hi}, not {value}")
     return value
+
+
+def _choice_int(e: Mapping[str, str], name: str, allowed: tuple[int, ...], default: int) -> int:
+    value = _int(e, name, default, lo=min(allowed), hi=max(allowed))
+    if value not in allowed:
+        raise ConfigError(name, f"must be one of {', '.join(map(str, allowed))}, not {value}")
+    return value
+
+
+def _clock(e: Mapping[str, str], name: str, default: str) -> str:
+    value = e.get(name, default)
+    hours, sep, minutes = value.partition(":")
+    if not (sep and hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60
+            and len(minutes) == 2):
+        raise ConfigError(name, f"must be a time of day HH:MM, not {value!r}")
+    return f"{int(hours):02d}:{minutes}"
+
+
+def _quiet_hours(e: Mapping[str, str], name: str, default: str) -> str:
+    value = e.get(name, default)
+    start, sep, end = value.partition("-")
+    if not sep:
+        raise ConfigError(name, f"must be two times HH:MM-HH:MM, not {value!r}")
+    return f"{_clock({name: start}, name, start)}-{_clock({name: end}, name, end)}"
 
 
 def _bool(e: Mapping[str, str], name: str, default: bool) -> bool:

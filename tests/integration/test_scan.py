@@ -4,6 +4,7 @@ for the demo population."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from datetime import date, timedelta
@@ -13,7 +14,7 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from graph import bulk
-from graph.scan import scan_due, scan_queries
+from graph.scan import partition, scan_due, scan_queries
 from profiles.catalog import load_catalog
 from profiles.demo import add_years, generate
 from profiles.models import Person
@@ -246,7 +247,7 @@ def test_every_scan_query_seeks_an_index(app):
     queries = scan_queries(CATALOG, as_of, 365)
     assert {q.name.split(":")[2] for q in queries} == {"expiry", "age", "after_event", "yearly"}
     for q in queries:
-        params = {**q.params, "page": 5000, "after_on": None, "after_key": ""}
+        params = {**q.params, "page": 5000, "after_on": None, "after_key": "", "part_lo": "4", "part_hi": "8"}
         plan = services.driver.execute_query("EXPLAIN " + q.text, params,
                                              database_=services.settings.neo4j_database)[1].plan
         ops = plan_operators(plan)
@@ -259,6 +260,22 @@ def test_every_scan_query_seeks_an_index(app):
             assert seeks, (q.name, names)
             field = {"expiry": "expires_on", "age": "birth_date", "after_event": "occurred_on"}[q.name.split(":")[2]]
             assert any(field in details for details in seeks), (q.name, seeks)
+
+
+def test_partitions_cover_every_due_item_exactly_once(app):
+    services = app.extensions["lifecycle"]
+    as_of = date(2026, 2, 1)
+    bulk.write_population(services, generate(400, seed=11, today=as_of))
+    whole = scanned(services, as_of, 365)
+    assert sum(whole.values()) > 100
+    for of in (2, 4, 16):
+        parts = [partition(k, of) for k in range(of)]
+        assert parts[0][0] == "" and parts[-1][1] == "\uffff"
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(parts))  # adjacent, no gap, no overlap
+        pieces = [Counter(scan_due(services.driver, services.settings.neo4j_database, CATALOG, as_of, 365,
+                                   part=part)) for part in parts]
+        assert sum(pieces, Counter()) == whole
+        assert all(sum(p.values()) < sum(whole.values()) for p in pieces)
 
 
 def test_the_demo_population(app, capsys):

@@ -29,7 +29,11 @@ def test_defaults_use_local_servers_under_var():
     assert s.var_dir == PROJECT_ROOT / "var"
     assert (s.web_host, s.web_port, s.web_workers) == ("127.0.0.1", 8000, 2)
     assert (s.local_neo4j_heap, s.local_neo4j_pagecache) == ("512m", "256m")
-    assert s.twilio_account_sid == s.twilio_auth_token == s.twilio_from == ""
+    # SMS goes to the local sandbox the run command starts, never to Twilio, until TWILIO_* say otherwise
+    assert s.local_sms_sandbox and s.twilio_api_base_url == "http://127.0.0.1:8026"
+    assert s.twilio_account_sid.startswith("AC") and s.twilio_auth_token and s.twilio_from
+    assert s.local_mail_sink and (s.smtp_host, s.smtp_port) == ("127.0.0.1", 8025)
+    assert s.public_url == "http://127.0.0.1:8000" and s.quiet_hours == "22:00-08:00" and s.daily_scan_at == "06:00"
     assert s.data_keys == {} and s.index_key == b"" and s.secret_key == ""
     assert not s.log_json
 
@@ -140,3 +144,30 @@ def test_production_refuses_to_start_without_each_secret_or_address(missing):
 def test_production_refuses_a_short_secret_key():
     with pytest.raises(ConfigError, match="SECRET_KEY: production needs a secret key of at least 32"):
         Settings.from_env({**PRODUCTION, "SECRET_KEY": "short"})
+
+
+def test_real_twilio_settings_talk_to_twilio_not_the_sandbox():
+    s = Settings.from_env({"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "t" * 32,
+                           "TWILIO_FROM": "+8610690001"})
+    assert s.twilio_api_base_url == "" and not s.local_sms_sandbox
+    assert (s.twilio_account_sid, s.twilio_from) == ("AC" + "1" * 32, "+8610690001")
+
+
+def test_production_never_defaults_to_the_sandbox():
+    s = Settings.from_env({**PRODUCTION, "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "x"})
+    assert s.twilio_api_base_url == "" and not s.local_sms_sandbox and not s.local_mail_sink
+
+
+@pytest.mark.parametrize(("name", "value", "reason"), [
+    ("QUIET_HOURS", "22:00", "HH:MM-HH:MM"),
+    ("QUIET_HOURS", "25:00-08:00", "HH:MM"),
+    ("DAILY_SCAN_AT", "6", "HH:MM"),
+    ("SCAN_PARTITIONS", "3", "one of 1, 2, 4, 8, 16"),
+    ("NOTIFY_DAILY_CAP", "0", "between 1 and 100"),
+    ("PUBLIC_URL", "ftp://x", "scheme"),
+    ("TWILIO_API_BASE_URL", "localhost:8026", "scheme"),
+])
+def test_notification_settings_are_checked(name, value, reason):
+    with pytest.raises(ConfigError) as exc:
+        Settings.from_env({name: value})
+    assert exc.value.name == name and reason in exc.value.reason

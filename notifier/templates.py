@@ -1,0 +1,144 @@
+"""What a recipient reads: a reminder or an officer's card rendered for SMS, e-mail or the inbox, in zh-CN or English.
+
+The wording lives in the Jinja2 files under notifier/templates/ (`<channel>.<language>.txt|html`, shared phrases in
+`_phrases.<language>.txt`); this module picks the file, fills it and keeps an SMS within two parts.
+
+Decisions:
+- An SMS is the full text if it fits in `SMS_MAX_SEGMENTS` parts, else the short one (how many materials, not their
+  names), else the minimal one (service, due date, link), else the minimal one without the name of the person
+  concerned. The last is sent even if still too long: a three-part SMS beats no reminder.
+- zh-CN SMS open with 【sender】, which Chinese carriers require. English SMS open with "sender: " only when the sender
+  is plain GSM-7 (pass e.g. sender="Chancheng Gov"): the default Chinese signature would turn the whole English text
+  into UCS-2 and cut two parts from 306 characters to 134.
+- On a card, `due_on` is the decision date (the last day of the statutory limit) and `days_left` counts working days,
+  negative once overdue; `reference` is the application's number; `bring` and `for_name` are not shown.
+- The shared phrases are rendered to plain strings before a template sees them, so an .html template escapes them
+  like any other value (a macro imported into an autoescaped template from a .txt file would come out unescaped).
+- The link must be an absolute http(s) URL: it is clicked from a phone or a mail client, and lands in an HTML href.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.runtime import Macro
+
+from profiles.sms_segments import encoding, segments
+
+CHANNELS = ("sms", "email", "inbox")
+LANGUAGES = ("zh-CN", "en")
+DEFAULT_LANGUAGE = "zh-CN"
+KINDS = ("reminder", "yellow_card", "red_card")
+SMS_MAX_SEGMENTS = 2
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class Reminder:
+    kind: str  # "reminder" (a service becoming due) | "yellow_card" | "red_card" (an application near / past its limit)
+    service_zh: str
+    service_en: str
+    due_on: date
+    days_left: int  # due_on - today (0 = today); on cards, working days
+    bring: tuple[tuple[str, str], ...]  # (name_zh, name_en) of materials to bring; empty: all on file
+    link: str  # absolute URL of the prefilled application (of the application, on cards)
+    for_name: str | None = None  # given name of the person concerned when not the recipient (a guardian's child)
+    sender: str = "禅城区政务服务"  # the SMS signature
+    reference: str | None = None  # the application's number (办件编号), shown on cards
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str  # e-mail subject / inbox title
+    text: str  # SMS body / plain-text e-mail / inbox body
+    html: str | None  # e-mail HTML (autoescaped), None for sms/inbox
+
+
+def render(channel: str, language: str, reminder: Reminder) -> Rendered:
+    """The message for one channel; an unknown language falls back to zh-CN, an unknown channel raises ValueError."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
+    if reminder.kind not in KINDS:
+        raise ValueError(f"unknown reminder kind {reminder.kind!r}; expected one of {', '.join(KINDS)}")
+    link = urlsplit(reminder.link)
+    if link.scheme not in ("http", "https") or not link.netloc:
+        raise ValueError(f"the link must be an absolute http(s) URL, not {reminder.link!r}")
+    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    context = _context(language, reminder)
+    subject = _fill(f"subject.{language}.txt", context)
+    if channel == "sms":
+        return Rendered(subject=subject, text=_sms(language, context), html=None)
+    text = _fill(f"{channel}.{language}.txt", context)
+    html = _fill(f"email.{language}.html", {**context, "subject": subject}) if channel == "email" else None
+    return Rendered(subject=subject, text=text, html=html)
+
+
+def zh_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def en_date(day: date) -> str:
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["zh_date"] = zh_date
+    env.filters["en_date"] = en_date
+    return env
+
+
+def _context(language: str, reminder: Reminder) -> dict[str, Any]:
+    english = language == "en"
+    return {
+        "language": language,
+        "kind": reminder.kind,
+        "service": reminder.service_en if english else reminder.service_zh,
+        "due_on": reminder.due_on,
+        "days_left": reminder.days_left,
+        "bring": tuple(en if english else zh for zh, en in reminder.bring),
+        "link": reminder.link,
+        "for_name": reminder.for_name,
+        "sender": reminder.sender,
+        "gsm_sender": reminder.sender if encoding(reminder.sender) == "GSM-7" else None,
+        "reference": reminder.reference,
+    }
+
+
+def _fill(name: str, context: dict[str, Any]) -> str:
+    return _environment().get_template(name).render(context, p=_phrases(context)).strip()
+
+
+def _phrases(context: dict[str, Any]) -> dict[str, str]:
+    """The shared phrases, called from here so they are plain strings that an .html template escapes like any value."""
+    module = _environment().get_template(f"_phrases.{context['language']}.txt").make_module(context)
+    return {key: str(value()) for key, value in vars(module).items() if isinstance(value, Macro)}
+
+
+def _sms(language: str, context: dict[str, Any]) -> str:
+    attempts = (
+        ("sms", context),
+        ("sms_short", context),
+        ("sms_minimal", context),
+        ("sms_minimal", {**context, "for_name": None}),
+    )
+    for name, values in attempts:
+        text = _fill(f"{name}.{language}.txt", values)
+        if segments(text) <= SMS_MAX_SEGMENTS:
+            break
+    return text
