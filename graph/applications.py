@@ -4,7 +4,7 @@ with a decision date from the statutory limit; decided once."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import neo4j
@@ -37,9 +37,14 @@ class Applications:
     def __init__(self, driver: neo4j.Driver, database: str, cipher: FieldCipher):
         self.driver, self.database, self.cipher = driver, database, cipher
 
-    def file(self, app: Application) -> Application:
-        """Record a submitted application; every reused material must be the subject's own, current one."""
+    def file(self, app: Application, draft: str | None = None) -> Application:
+        """Record a submitted application; every reused material must be the subject's own, current one.
+
+        With `draft`, the scan's prefilled draft for this subject and service becomes the application (it keeps
+        its id, so the reminder's link leads to it)."""
         key = HOLDER_KEYS[app.subject_label]
+        if draft is not None:
+            app = replace(app, aid=draft)
 
         def work(tx: neo4j.ManagedTransaction):
             found = tx.run(
@@ -52,11 +57,17 @@ class Applications:
             unknown = sorted(set(app.reused) - set(found["mids"]))
             if unknown:
                 raise Rejected("reuse", f"not a current material of this subject: {', '.join(unknown)}")
+            if draft is not None and tx.run(
+                    f"MATCH (:{app.subject_label} {{{key}: $sid}})-[:APPLIED]->(d:Application {{aid: $aid}}) "
+                    "WHERE d.status = 'draft' AND d.service = $service RETURN d.aid", sid=app.subject_id,
+                    aid=draft, service=app.service).single() is None:
+                raise Rejected("draft", "not an open draft of this subject for this service")
             tx.run(
                 f"MATCH (s:{app.subject_label} {{{key}: $sid}}) "
-                "CREATE (s)-[:APPLIED]->(a:Application {aid: $aid, service: $service, status: $status, "
-                "  created_on: $created_on, submitted_on: $submitted_on, time_limit_days: $limit, "
-                "  decide_by: $decide_by, fields_enc: $fields}) "
+                "MERGE (s)-[:APPLIED]->(a:Application {aid: $aid}) "
+                "SET a.service = $service, a.status = $status, a.created_on = coalesce(a.created_on, $created_on), "
+                "  a.submitted_on = $submitted_on, a.time_limit_days = $limit, a.decide_by = $decide_by, "
+                "  a.fields_enc = $fields "
                 "WITH a UNWIND $mids AS mid MATCH (m:Material {mid: mid}) "
                 "CREATE (a)-[:REUSES]->(m) SET m.reuse_count = coalesce(m.reuse_count, 0) + 1",
                 sid=app.subject_id, aid=app.aid, service=app.service, status=app.status, created_on=app.created_on,
@@ -84,10 +95,26 @@ class Applications:
             aid=a["aid"], subject_label=r["label"], subject_id=r["sid"], service=a["service"], status=a["status"],
             created_on=a["created_on"].to_native(), submitted_on=_day(a.get("submitted_on")),
             time_limit_days=a["time_limit_days"], decide_by=_day(a.get("decide_by")),
-            fields=json.loads(self.cipher.decrypt(a["fields_enc"], context="Application.fields")),
+            fields=json.loads(self.cipher.decrypt(a["fields_enc"], context="Application.fields"))
+            if a.get("fields_enc") else {},  # a draft the scan prepared: prefilled when it is opened
             reused=tuple(sorted(r["reused"])), decided_on=_day(a.get("decided_on")),
             note=self.cipher.decrypt_optional(a.get("note_enc"), context="Application.note"),
         )
+
+    def open_near_limit(self, until: date) -> list[Application]:
+        """Submitted, undecided applications whose decision date is on or before `until` (a range seek on
+        decide_by), for the yellow and red cards; fields are not decrypted."""
+        records = self.driver.execute_query(
+            "MATCH (a:Application) WHERE a.decide_by <= $until AND a.status = 'submitted' "
+            "MATCH (s)-[:APPLIED]->(a) "
+            "RETURN a {.aid, .service, .status, .created_on, .submitted_on, .time_limit_days, .decide_by} AS a, "
+            "labels(s)[0] AS label, coalesce(s.pid, s.eid) AS sid ORDER BY a.decide_by, a.aid",
+            until=until, database_=self.database, routing_=neo4j.RoutingControl.READ)[0]
+        return [Application(aid=r["a"]["aid"], subject_label=r["label"], subject_id=r["sid"], service=r["a"]["service"],
+                            status=r["a"]["status"], created_on=r["a"]["created_on"].to_native(),
+                            submitted_on=_day(r["a"]["submitted_on"]), time_limit_days=r["a"]["time_limit_days"],
+                            decide_by=_day(r["a"]["decide_by"]), fields={}, reused=())
+                for r in records]
 
     def decide(self, aid: str, outcome: str, note: str, on: date) -> None:
         """Decide a submitted application; a decided one cannot be decided again (409)."""

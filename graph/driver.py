@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import neo4j
 
 from profiles.config import Settings
@@ -18,7 +20,15 @@ def build_driver(settings: Settings) -> neo4j.Driver:
         max_connection_lifetime=1800,
         liveness_check_timeout=30.0,
         user_agent="lifecycle/1",
+        # "property key does not exist" on a young graph is noise, and every such warning quotes the whole query
+        notifications_min_severity="OFF",
     )
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    """Times go to Neo4j in UTC: the driver's conversion of a zoneinfo time can recurse until the process
+    crashes (seen as a segmentation fault in neo4j.time's utc_offset), and UTC is what we store anyway."""
+    return moment.astimezone(UTC) if moment is not None else None
 
 
 def ping(driver: neo4j.Driver, database: str) -> None:

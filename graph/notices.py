@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 import neo4j
 
+from graph.driver import utc
 from profiles.notices import PUSH_CHANNELS, Notice
 
 _RETURN = (
@@ -73,7 +74,7 @@ class Notices:
                 "  n.subject_id = row.subject_id, n.subject_label = row.subject_label, n.scan_id = $scan_id, "
                 "  n.attempts = 0, n.created_at = $now, n.updated_at = $now, n.history = ['pending@' + $at], "
                 "  n.fresh = true "
-                "WITH n, row, coalesce(n.fresh, false) AS fresh REMOVE n.fresh "
+                "WITH n, row, coalesce(n.fresh, false) AS fresh REMOVE n.fresh WITH n, row, fresh "
                 "CALL (n, row, fresh) { "
                 "  WITH n, row WHERE fresh "
                 "  OPTIONAL MATCH (p:Person {pid: row.recipient_id}) WHERE row.recipient_label = 'Person' "
@@ -87,7 +88,7 @@ class Notices:
                 "  FOREACH (_ IN CASE WHEN a IS NULL THEN [] ELSE [1] END | MERGE (n)-[:ABOUT]->(a)) "
                 "} "
                 "RETURN n.nid AS nid, n.status AS status, n.not_before AS not_before",
-                rows=params, scan_id=scan_id, now=now, at=now.isoformat(timespec="seconds"))
+                rows=params, scan_id=scan_id, now=utc(now), at=now.isoformat(timespec="seconds"))
             return [(r["nid"], r["status"], _native(r["not_before"])) for r in records]
 
         with self.driver.session(database=self.database) as session:
@@ -132,7 +133,7 @@ class Notices:
             "MATCH (n:Notice) WHERE n.status IN ['pending', 'sending'] AND n.updated_at < $before "
             "  AND (n.not_before IS NULL OR n.not_before <= $now) "
             "RETURN n.nid AS nid, n.status AS status ORDER BY n.updated_at LIMIT $limit",
-            before=before, now=now, limit=limit)
+            before=utc(before), now=utc(now), limit=limit)
         return ([r["nid"] for r in records if r["status"] == "pending"],
                 [r["nid"] for r in records if r["status"] == "sending"])
 
@@ -154,7 +155,7 @@ class Notices:
                 "UNWIND $rids AS rid MATCH (r:Person {pid: rid}) SET r.push_lock = $at "
                 "RETURN rid, COUNT { MATCH (r)<-[:TO]-(m:Notice) WHERE m.pushed_on = $today "
                 "                    AND m.channel IN $push } AS pushed",
-                rids=recipients, at=now, today=today, push=list(PUSH_CHANNELS))
+                rids=recipients, at=utc(now), today=today, push=list(PUSH_CHANNELS))
             room = {r["rid"]: cap - r["pushed"] for r in counted}
             chosen, over = [], []
             for nid, rid in wanted:
@@ -167,7 +168,8 @@ class Notices:
                 "UNWIND $nids AS nid MATCH (n:Notice {nid: nid}) WHERE n.status = 'pending' "
                 "SET n.status = 'sending', n.pushed_on = $today, n.claimed_at = $now, n.updated_at = $now, "
                 "    n.attempts = coalesce(n.attempts, 0) + 1, n.history = n.history + ['sending@' + $at] "
-                "RETURN n.nid AS nid", nids=chosen, today=today, now=now, at=now.isoformat(timespec="seconds"))]
+                "RETURN n.nid AS nid", nids=chosen, today=today, now=utc(now),
+                at=now.isoformat(timespec="seconds"))]
             return claimed, over
 
         with self.driver.session(database=self.database) as session:
@@ -187,9 +189,9 @@ class Notices:
             "    n.sent_at = CASE WHEN c.sent THEN $now ELSE n.sent_at END, "
             "    n.pushed_on = CASE WHEN c.to = 'pending' THEN null ELSE n.pushed_on END "
             "RETURN n.nid AS nid",
-            changes=[{"detail": None, "provider_id": None, "error_code": None, "not_before": None, "sent": False,
-                      **c} for c in changes],
-            now=now, at=now.isoformat(timespec="seconds"), database_=self.database)
+            changes=[{"detail": None, "provider_id": None, "error_code": None, "sent": False, **c,
+                      "not_before": utc(c.get("not_before"))} for c in changes],
+            now=utc(now), at=now.isoformat(timespec="seconds"), database_=self.database)
         return [r["nid"] for r in records]
 
     def defer(self, nids: list[str], until: datetime, reason: str, now: datetime) -> None:
@@ -198,7 +200,7 @@ class Notices:
             "UNWIND $nids AS nid MATCH (n:Notice {nid: nid}) WHERE n.status = 'pending' "
             "SET n.not_before = $until, n.updated_at = $now, "
             "    n.history = n.history + ['deferred@' + $at + ':' + $reason]",
-            nids=nids, until=until, now=now, at=now.isoformat(timespec="seconds"), reason=reason,
+            nids=nids, until=utc(until), now=utc(now), at=now.isoformat(timespec="seconds"), reason=reason,
             database_=self.database)
 
     def provider_status(self, nid: str, sid: str, status: str, error_code: str | None, now: datetime) -> bool:
@@ -212,14 +214,19 @@ class Notices:
             "    n.error_code = coalesce($code, n.error_code), n.sent_at = coalesce(n.sent_at, $now), "
             "    n.history = n.history + [$status + '@' + $at + ':callback' + coalesce(' ' + $code, '')] "
             "RETURN n.nid AS nid",
-            nid=nid, sid=sid, status=status, code=error_code, allowed=allowed, now=now,
+            nid=nid, sid=sid, status=status, code=error_code, allowed=allowed, now=utc(now),
             at=now.isoformat(timespec="seconds"), database_=self.database)
         return bool(records)
+
+    def touch(self, nids: list[str], now: datetime) -> None:
+        """Note that the sweeper sent these on again, so the next sweep leaves them to the queue a while."""
+        self.driver.execute_query("UNWIND $nids AS nid MATCH (n:Notice {nid: nid}) SET n.updated_at = $now",
+                                  nids=nids, now=utc(now), database_=self.database)
 
     def mark_read(self, nid: str, now: datetime) -> bool:
         records, _, _ = self.driver.execute_query(
             "MATCH (n:Notice {nid: $nid}) WHERE n.read_at IS NULL SET n.read_at = $now, "
-            "n.history = n.history + ['read@' + $at] RETURN n.nid", nid=nid, now=now,
+            "n.history = n.history + ['read@' + $at] RETURN n.nid", nid=nid, now=utc(now),
             at=now.isoformat(timespec="seconds"), database_=self.database)
         return bool(records)
 

@@ -12,6 +12,7 @@ from datetime import date, datetime
 import neo4j
 from neo4j.exceptions import ConstraintError
 
+from graph.driver import utc
 from profiles.errors import NotFound
 
 
@@ -39,7 +40,7 @@ class Scans:
             self.driver.execute_query(
                 "CREATE (:Scan {scan_id: $id, as_of: $as_of, state: 'queued', partitions: $p, partitions_done: 0, "
                 "done_parts: [], due_found: 0, created_at: $now})",
-                id=scan_id, as_of=as_of, p=partitions, now=now, database_=self.database)
+                id=scan_id, as_of=as_of, p=partitions, now=utc(now), database_=self.database)
         except ConstraintError:
             return False
         return True
@@ -47,7 +48,7 @@ class Scans:
     def started(self, scan_id: str, now: datetime) -> None:
         self.driver.execute_query(
             "MATCH (s:Scan {scan_id: $id}) WHERE s.state = 'queued' SET s.state = 'running', s.started_at = $now",
-            id=scan_id, now=now, database_=self.database)
+            id=scan_id, now=utc(now), database_=self.database)
 
     def partition_done(self, scan_id: str, part: int, due_found: int, now: datetime) -> None:
         """Count a partition once, however often its job runs (a retried job does not count twice)."""
@@ -57,12 +58,12 @@ class Scans:
             "    s.due_found = s.due_found + $found "
             "WITH s WHERE s.partitions_done >= s.partitions AND s.state <> 'failed' "
             "SET s.state = 'done', s.finished_at = $now",
-            id=scan_id, part=part, found=due_found, now=now, database_=self.database)
+            id=scan_id, part=part, found=due_found, now=utc(now), database_=self.database)
 
     def failed(self, scan_id: str, error: str, now: datetime) -> None:
         self.driver.execute_query(
             "MATCH (s:Scan {scan_id: $id}) SET s.state = 'failed', s.error = $error, s.finished_at = $now",
-            id=scan_id, error=error[:500], now=now, database_=self.database)
+            id=scan_id, error=error[:500], now=utc(now), database_=self.database)
 
     def get(self, scan_id: str) -> Scan:
         records = self.driver.execute_query("MATCH (s:Scan {scan_id: $id}) RETURN s", id=scan_id,

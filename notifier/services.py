@@ -7,6 +7,7 @@ the result for its jobs (jobs take ids and reload through `current()`). Nothing 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import redis
 from rq import Queue
@@ -16,8 +17,13 @@ from graph.applications import Applications
 from graph.audit import AccessLog
 from graph.driver import Driver, build_driver
 from graph.holdings import Holdings
+from graph.notices import Notices
+from graph.preferences import PreferenceStore
+from graph.scans import Scans
 from graph.snapshots import Snapshots
 from graph.subjects import Subjects
+from notifier.email import EmailClient
+from notifier.sms import SmsClient
 from profiles.catalog import Catalog, load_catalog
 from profiles.config import ConfigError, Settings
 from profiles.privacy import BlindIndex, FieldCipher
@@ -58,6 +64,30 @@ class Services:
     @property
     def api_keys(self) -> ApiKeys:
         return ApiKeys(self.driver, self.settings.neo4j_database)
+
+    @property
+    def notices(self) -> Notices:
+        return Notices(self.driver, self.settings.neo4j_database)
+
+    @property
+    def scans(self) -> Scans:
+        return Scans(self.driver, self.settings.neo4j_database)
+
+    @property
+    def preferences(self) -> PreferenceStore:
+        return PreferenceStore(self.driver, self.settings.neo4j_database, self.cipher)
+
+    @cached_property
+    def sms(self) -> SmsClient:
+        """Twilio through the official client; pointed at the local sandbox unless real TWILIO_* are configured."""
+        s = self.settings
+        return SmsClient(s.twilio_account_sid, s.twilio_auth_token, s.twilio_from, base_url=s.twilio_api_base_url)
+
+    @cached_property
+    def mail(self) -> EmailClient:
+        s = self.settings
+        return EmailClient(s.smtp_host, s.smtp_port, s.mail_from, user=s.smtp_user, password=s.smtp_password,
+                           starttls=s.smtp_starttls)
 
     def close(self) -> None:
         self.driver.close()

@@ -89,8 +89,19 @@ def build_children(settings: Settings, environ: dict[str, str]) -> list[Child]:
     children.append(Child("migrate", lambda: _migrate(settings), lambda: None, lambda: True))
     if settings.env == "development":
         children.append(Child("demo data", lambda: demo_logins(settings), lambda: None, lambda: True))
+    if settings.local_sms_sandbox:  # development: SMS stays on this machine; inspect it at /sandbox/messages
+        sandbox = Command([sys.executable, "-m", "notifier.sandbox", "--host", "127.0.0.1",
+                           "--port", str(settings.sandbox_port), "--account-sid", settings.twilio_account_sid,
+                           "--auth-token", settings.twilio_auth_token], environ)
+        children.append(Child("sms sandbox", sandbox.start, sandbox.stop, sandbox.alive))
+    if settings.local_mail_sink:
+        sink = Command([sys.executable, "-m", "notifier.mailsink", "--port", str(settings.smtp_port),
+                        "--dir", str(settings.var_dir / "mail")], environ)
+        children.append(Child("mail sink", sink.start, sink.stop, sink.alive))
     worker = Command([sys.executable, "-m", "notifier.worker"], environ)
     children.append(Child("worker", worker.start, worker.stop, worker.alive))
+    cron = Command([sys.executable, "-m", "notifier.cron"], environ)
+    children.append(Child("scheduler", cron.start, cron.stop, cron.alive))
     web = Command([sys.executable, "-m", "gunicorn", "--workers", str(settings.web_workers),
                    "--bind", f"{settings.web_host}:{settings.web_port}", "--graceful-timeout", "5",
                    "--access-logfile", "-",
@@ -251,6 +262,12 @@ def banner(settings: Settings, base: str, seconds: float) -> str:
         f"  metrics  {base}/metrics",
         f"  neo4j    {settings.neo4j_uri}" + (f"  (data in {settings.var_dir / 'neo4j'})" * settings.local_neo4j),
         f"  redis    {settings.redis_url}" + (f"  (data in {settings.var_dir / 'redis'})" * settings.local_redis),
+        *([f"  sms      {settings.twilio_api_base_url}/sandbox/messages  (the local SMS sandbox: nothing leaves "
+           "this machine)"] if settings.local_sms_sandbox else []),
+        *([f"  mail     {settings.var_dir / 'mail'}  (the local mail sink on port {settings.smtp_port})"]
+          if settings.local_mail_sink else []),
+        f"  daily scan at {settings.daily_scan_at} {settings.tz}; start one now: "
+        ".venv/bin/flask --app wsgi notify scan",
         *([(settings.var_dir / "demo-logins.txt").read_text().rstrip()]
           if (settings.var_dir / "demo-logins.txt").exists() else []),
         "Press Ctrl-C to stop everything.",

@@ -63,12 +63,13 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme("apiKey", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"apiKey": []}]
 
-    from web.api import applications, catalog, holdings, subjects
+    from web.api import applications, catalog, holdings, notices, subjects
 
     api.register_blueprint(subjects.blp)
     api.register_blueprint(holdings.blp)
     api.register_blueprint(catalog.blp)
     api.register_blueprint(applications.blp)
+    api.register_blueprint(notices.blp)
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound):

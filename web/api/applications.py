@@ -51,7 +51,7 @@ class Applications(MethodView):
                           time_limit_days=service.time_limit_days,
                           decide_by=decide_by(on, service.time_limit_days), fields=body["fields_"],
                           reused=tuple(dict.fromkeys(body["reuse"])))
-        return application_view(services().applications.file(app))
+        return application_view(services().applications.file(app, draft=body.get("draft")))
 
 
 @blp.route("/applications/<string:aid>")
@@ -60,10 +60,14 @@ class ApplicationById(MethodView):
     @reads_subject
     @blp.response(200, ApplicationOut)
     def get(self, aid: str):
-        """One application with its card: none, yellow (80 % of the limit used) or red (overdue)."""
+        """One application with its card: none, yellow (80 % of the limit used) or red (overdue). A draft the
+        daily scan prepared (the link in a reminder leads to it) comes with its prefilled form."""
         app = services().applications.get(aid)
         record_read(app.subject_label, app.subject_id, f"application {app.service}")
-        return application_view(app)
+        view = application_view(app)
+        if app.status == "draft":  # prepared by the scan; prefilled now, from what is on file today
+            view["form"] = prefilled(app.subject_label, app.subject_id, [app.service], today())
+        return view
 
 
 @blp.route("/applications/<string:aid>/decision")
@@ -87,26 +91,30 @@ class Prefill(MethodView):
         """One unified form (一表通) for one or more services, filled from what is on file, with each value's
         provenance, and the materials checklist: reusable, expiring before the decision date, or missing.
         Reading the subject (and a parent or legal representative whose data fills the form) is recorded."""
-        label = LABELS[body["subject"]["type"]]
-        sid = body["subject"]["id"]
-        snapshots = services().snapshots
-        snapshot = snapshots.load(label, sid)
-        related = {}
-        if snapshot.guardians:
-            related["parent"] = snapshots.load("Person", snapshot.guardians[0])
-        if snapshot.legal_reps:
-            related["legal_rep"] = snapshots.load("Person", snapshot.legal_reps[0])
-        form = prefill(snapshot, services().catalog, body["services"], body.get("as_of") or today(), related)
-        record_read(label, sid, "prefill " + ",".join(form.services))
-        for role, other in related.items():
-            record_read("Person", other.subject_id, f"prefill {','.join(form.services)} (as {role} of {sid})")
-        return {
-            "services": list(form.services), "decision_date": form.decision_date,
-            "fields_": [{"name": f.name, "label": {"zh": f.label_zh, "en": f.label_en}, "value": f.value,
-                         "provenance": f.provenance, "source": f.source, "material_id": f.material_id,
-                         "material_date": f.material_date, "locked": f.locked, "services": list(f.services)}
-                        for f in form.fields],
-            "materials": [{"kind": m.kind, "name": {"zh": m.name_zh, "en": m.name_en}, "state": m.state,
-                           "mid": m.mid, "expires_on": m.expires_on, "services": list(m.services)}
-                          for m in form.materials],
-        }
+        return prefilled(LABELS[body["subject"]["type"]], body["subject"]["id"], body["services"],
+                         body.get("as_of") or today())
+
+
+def prefilled(label: str, sid: str, codes: list[str], as_of) -> dict:
+    """The unified form as the API shows it; every subject whose data fills it is recorded as read."""
+    snapshots = services().snapshots
+    snapshot = snapshots.load(label, sid)
+    related = {}
+    if snapshot.guardians:
+        related["parent"] = snapshots.load("Person", snapshot.guardians[0])
+    if snapshot.legal_reps:
+        related["legal_rep"] = snapshots.load("Person", snapshot.legal_reps[0])
+    form = prefill(snapshot, services().catalog, codes, as_of, related)
+    record_read(label, sid, "prefill " + ",".join(form.services))
+    for role, other in related.items():
+        record_read("Person", other.subject_id, f"prefill {','.join(form.services)} (as {role} of {sid})")
+    return {
+        "services": list(form.services), "decision_date": form.decision_date,
+        "fields_": [{"name": f.name, "label": {"zh": f.label_zh, "en": f.label_en}, "value": f.value,
+                     "provenance": f.provenance, "source": f.source, "material_id": f.material_id,
+                     "material_date": f.material_date, "locked": f.locked, "services": list(f.services)}
+                    for f in form.fields],
+        "materials": [{"kind": m.kind, "name": {"zh": m.name_zh, "en": m.name_en}, "state": m.state,
+                       "mid": m.mid, "expires_on": m.expires_on, "services": list(m.services)}
+                      for m in form.materials],
+    }

@@ -205,6 +205,8 @@ class ApplicationIn(Strict):
     fields_ = fields.Dict(data_key="fields", load_default=dict)
     reuse = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list,
                         validate=validate.Length(max=50))
+    draft = fields.String(load_default=None, validate=validate.Length(min=1, max=64),
+                          metadata={"description": "the aid of the prefilled draft a reminder linked to"})
 
     @validates("fields_")
     def _fields(self, value: dict, **_kwargs) -> None:
@@ -224,6 +226,7 @@ class ApplicationOut(Schema):
     card = fields.String()
     fields_ = fields.Dict(data_key="fields")
     reuse = fields.List(fields.String())
+    form = fields.Nested("PrefillOut", metadata={"description": "drafts only: the prefilled unified form"})
 
 
 class DecisionIn(Strict):

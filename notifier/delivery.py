@@ -1,0 +1,213 @@
+"""Delivery of a batch of notices: reload, drop what is no longer owed, respect consent, quiet hours and the daily cap,
+render, send, record; retry what may succeed later, fail what cannot (the inbox always has the notice).
+
+The job takes notice ids and reloads them, so running it twice, or two of them on the same ids, is harmless: only a
+`pending` notice is looked at, and only the delivery that moves it to `sending` (graph.notices.claim) sends it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import structlog
+
+from notifier.email import EmailError
+from notifier.scan import enqueue_delivery, max_offset, now_in
+from notifier.services import Services, current
+from notifier.sms import SmsError
+from notifier.templates import Reminder, render
+from profiles.catalog import model
+from profiles.notices import Contact, Notice, backoff, next_day_start, quiet_until
+from profiles.prefill import prefill
+from profiles.rules import Snapshot, due_items
+
+log = structlog.get_logger(__name__)
+
+
+def deliver(nids: list[str], at: str | None = None) -> dict[str, int]:
+    services = current()
+    now = now_in(services, at)
+    batch = Batch(services, now)
+    batch.run([n for n in services.notices.load(nids) if n.status == "pending"])
+    log.info("delivery batch", **batch.counts)
+    return batch.counts
+
+
+def link(services: Services, nid: str) -> str:
+    return f"{services.settings.public_url}/n/{nid}"
+
+
+class Batch:
+    """One delivery job's work; `moves` collects the status changes written at the end of each step."""
+
+    def __init__(self, services: Services, now: datetime):
+        self.services, self.now, self.today = services, now, now.date()
+        self.settings = services.settings
+        self.counts: dict[str, int] = defaultdict(int)
+        self._snapshots: dict[tuple[str, str], Snapshot | None] = {}
+
+    def run(self, notices: list[Notice]) -> None:
+        ready = [n for n in notices if n.not_before is None or n.not_before <= self.now]
+        self.counts["waiting"] += len(notices) - len(ready)  # a scheduled job will bring them back
+        owed, moves = [], []
+        for n in ready:
+            reason = self._no_longer_owed(n)
+            if reason:
+                moves.append({"nid": n.nid, "from": ["pending"], "to": "skipped", "detail": reason})
+            elif n.channel == "inbox":
+                moves.append({"nid": n.nid, "from": ["pending"], "to": "delivered", "detail": "inbox", "sent": True})
+            else:
+                owed.append(n)
+        self._move(moves)
+        self._push(owed)
+
+    # --- what is still owed ----------------------------------------------------------------------------------------
+    def _no_longer_owed(self, n: Notice) -> str | None:
+        if n.kind != "reminder":  # a card: still owed while the application waits for its decision
+            app = self.services.applications.get(n.aid) if n.aid else None
+            return None if app is not None and app.status == "submitted" else "decided"
+        snapshot = self._snapshot("Person" if self._is_person(n) else "Entity", n.subject_id)
+        if snapshot is None:
+            return "subject gone"
+        service = self.services.catalog.services.get(n.service)
+        if service is None:
+            return "service withdrawn from the catalog"
+        one = model.Catalog(self.services.catalog.materials, {service.code: service})
+        items = due_items(snapshot, one, self.today, max_offset(self.services.catalog))
+        if not any(i.due_on == n.due_on for i in items):
+            return "no longer due"
+        return None
+
+    def _is_person(self, n: Notice) -> bool:
+        service = self.services.catalog.services.get(n.service)
+        return service is None or service.audience == "person"
+
+    def _snapshot(self, label: str, sid: str) -> Snapshot | None:
+        if (label, sid) not in self._snapshots:
+            try:
+                self._snapshots[(label, sid)] = self.services.snapshots.load(label, sid)
+            except LookupError:
+                self._snapshots[(label, sid)] = None
+        return self._snapshots[(label, sid)]
+
+    # --- push channels ---------------------------------------------------------------------------------------------
+    def _push(self, notices: list[Notice]) -> None:
+        if not notices:
+            return
+        contacts = self.services.preferences.contacts([n.recipient_id for n in notices])
+        moves, deferred, wanted = [], defaultdict(list), []
+        for n in notices:
+            contact = contacts.get(n.recipient_id)
+            why = _unreachable(contact, n.channel)
+            if why:
+                moves.append({"nid": n.nid, "from": ["pending"], "to": "skipped", "detail": why})
+                continue
+            quiet = contact.preferences.quiet_hours or self.settings.quiet_hours
+            until = quiet_until(self.now, quiet)
+            if until is not None:
+                deferred[(until, "quiet hours")].append(n.nid)
+            else:
+                wanted.append(n)
+        self._move(moves)
+        claimed, over = self.services.notices.claim([(n.nid, n.recipient_id) for n in wanted], self.today,
+                                                    self.settings.daily_cap, self.now)
+        for nid in over:
+            rid = next(n.recipient_id for n in wanted if n.nid == nid)
+            quiet = contacts[rid].preferences.quiet_hours or self.settings.quiet_hours
+            deferred[(next_day_start(self.now, quiet), "daily cap")].append(nid)
+        for (until, why), nids in deferred.items():
+            self.services.notices.defer(nids, until, why, self.now)
+            enqueue_delivery(self.services, nids, when=until)
+            self.counts["deferred"] += len(nids)
+        mine = set(claimed)
+        self._send([replace(n, attempts=n.attempts + 1) for n in wanted if n.nid in mine], contacts)
+
+    def _send(self, notices: list[Notice], contacts: dict[str, Contact]) -> None:
+        if not notices:
+            return
+        with ThreadPoolExecutor(max_workers=self.settings.delivery_threads) as pool:
+            results = list(pool.map(lambda n: self._send_one(n, contacts[n.recipient_id]), notices))
+        moves, retries = [], defaultdict(list)
+        for n, (ok, value, error) in zip(notices, results, strict=True):
+            if ok:
+                moves.append({"nid": n.nid, "from": ["sending"], "to": "sent", "provider_id": value, "sent": True})
+                self.counts[f"sent_{n.channel}"] += 1
+            elif getattr(error, "permanent", False) or (isinstance(error, EmailError) and not error.retryable):
+                code = str(error.code)
+                moves.append({"nid": n.nid, "from": ["sending"], "to": "failed", "error_code": code,
+                              "detail": f"{code}; the inbox has it"})
+                if n.channel == "sms" and error.code == 21610:
+                    self.services.preferences.opt_out_sms(n.recipient_id, "21610 from the carrier", self.now)
+                self.counts["failed"] += 1
+            elif n.attempts >= self.settings.retry_max:
+                code = f"retries_exhausted:{getattr(error, 'code', None)}"
+                moves.append({"nid": n.nid, "from": ["sending"], "to": "failed", "error_code": code,
+                              "detail": "the inbox has it"})
+                self.counts["failed"] += 1
+            else:
+                when = self.now + timedelta(seconds=backoff(n.attempts, self.settings.retry_base_s))
+                moves.append({"nid": n.nid, "from": ["sending"], "to": "pending", "not_before": when,
+                              "detail": f"retry {n.attempts}: {getattr(error, 'code', None) or type(error).__name__}"})
+                retries[when].append(n.nid)
+                self.counts["retry"] += 1
+        self._move(moves)
+        for when, nids in retries.items():
+            enqueue_delivery(self.services, nids, when=when)
+
+    def _send_one(self, n: Notice, contact: Contact) -> tuple[bool, str | None, Exception | None]:
+        try:
+            message = render(n.channel, contact.preferences.language, self._reminder(n))
+            if n.channel == "sms":
+                callback = f"{self.settings.public_url}/webhooks/twilio/status?nid={n.nid}"
+                return True, self.services.sms.send(contact.phone, message.text, callback), None
+            return True, self.services.mail.send(contact.email, message.subject, message.text, message.html,
+                                                 f"<{n.nid}@lifecycle>"), None
+        except (SmsError, EmailError) as exc:
+            return False, None, exc
+
+    def _reminder(self, n: Notice) -> Reminder:
+        service = self.services.catalog.services[n.service]
+        common = {"service_zh": service.name.zh, "service_en": service.name.en, "due_on": n.due_on,
+                  "link": link(self.services, n.nid), "sender": self.settings.sms_sender}
+        if n.kind != "reminder":
+            return Reminder(kind=n.kind, days_left=(n.due_on - self.today).days, bring=(), reference=n.aid, **common)
+        subject = self._snapshot("Person" if self._is_person(n) else "Entity", n.subject_id)
+        related = {}
+        if n.recipient_id != n.subject_id and subject is not None and subject.person is not None:
+            related["parent"] = self._snapshot("Person", n.recipient_id)
+        form = prefill(subject, self.services.catalog, [n.service], self.today,
+                       {k: v for k, v in related.items() if v is not None})
+        bring = tuple((m.name_zh, m.name_en) for m in form.materials if m.state != "reusable")
+        return Reminder(kind="reminder", days_left=(n.due_on - self.today).days, bring=bring,
+                        for_name=_for_name(subject) if n.recipient_id != n.subject_id else None, **common)
+
+    def _move(self, moves: list[dict]) -> None:
+        moved = self.services.notices.move(moves, self.now)
+        for m in moves:
+            if m["nid"] in moved and m["to"] in ("skipped", "delivered"):
+                self.counts[m["to"]] += 1
+
+
+def _unreachable(contact: Contact | None, channel: str) -> str | None:
+    if contact is None:
+        return "no such person"
+    if channel not in contact.preferences.channels:
+        return f"no consent for {channel}"
+    if channel == "sms" and contact.preferences.sms_opted_out:
+        return "opted out of SMS"
+    if not contact.reachable(channel):
+        return f"no {'phone number' if channel == 'sms' else 'e-mail address'}"
+    return None
+
+
+def _for_name(snapshot: Snapshot | None) -> str | None:
+    """Who the matter concerns, shortly: a child's given name (the SMS goes to a guardian), an entity's name."""
+    if snapshot is None:
+        return None
+    if snapshot.entity is not None:
+        return snapshot.entity.name
+    name = snapshot.person.name if snapshot.person else ""
+    return name[1:] if len(name) >= 2 else name or None

@@ -1,0 +1,60 @@
+"""The sweeper: notices a lost job left behind are found in the graph and sent on their way again.
+
+Pending notices untouched for `stuck_after` seconds (their delivery job was lost: Redis flushed, a worker killed)
+are enqueued again. A notice stuck in `sending` was claimed by a delivery that died mid-send: for SMS the provider
+is asked whether it took the message (the link in the body carries the notice id), and the notice becomes `sent`
+if it did and `pending` again if not, so it is sent once. For e-mail nobody can say, so it is marked failed rather
+than risk a second message (the inbox still has it).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import structlog
+
+from notifier.delivery import link
+from notifier.scan import enqueue_delivery, now_in
+from notifier.services import current
+from notifier.sms import SmsError
+
+log = structlog.get_logger(__name__)
+
+RECONCILE_SLACK = timedelta(minutes=5)  # provider clocks and ours differ a little
+
+
+def sweep(at: str | None = None) -> dict[str, int]:
+    services = current()
+    now = now_in(services, at)
+    before = now - timedelta(seconds=services.settings.stuck_after_s)
+    pending, sending = services.notices.stale(before, now)
+    moves, again = [], list(pending)
+    stuck = services.notices.load(sending)
+    contacts = services.preferences.contacts([n.recipient_id for n in stuck if n.channel == "sms"])
+    for n in stuck:
+        if n.channel != "sms":
+            moves.append({"nid": n.nid, "from": ["sending"], "to": "failed", "error_code": "unknown_after_crash",
+                          "detail": "the send was interrupted and cannot be checked; the inbox has it"})
+            continue
+        contact = contacts.get(n.recipient_id)
+        try:
+            since = (n.not_before or n.created_at or now) - RECONCILE_SLACK
+            sid = services.sms.find(contact.phone, link(services, n.nid), since) if contact and contact.phone else None
+        except SmsError as exc:
+            log.warning("reconciliation postponed: the provider did not answer", code=exc.code)
+            continue
+        if sid:
+            moves.append({"nid": n.nid, "from": ["sending"], "to": "sent", "provider_id": sid, "sent": True,
+                          "detail": "found at the provider after an interrupted send"})
+        else:
+            moves.append({"nid": n.nid, "from": ["sending"], "to": "pending",
+                          "detail": "the provider never got it; sending again"})
+            again.append(n.nid)
+    services.notices.move(moves, now)
+    services.notices.touch(again, now)
+    batches = enqueue_delivery(services, again, clock=at)
+    counts = {"requeued": len(again), "reconciled_sent": sum(m["to"] == "sent" for m in moves),
+              "failed_unknown": sum(m["to"] == "failed" for m in moves), "batches": batches}
+    if any(counts.values()):
+        log.info("sweep", **counts)
+    return counts

@@ -1,0 +1,76 @@
+"""Notices of a person or entity, a person's notification preferences, and scan runs (start one, follow it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from notifier.scan import start_scan
+from profiles.notices import Preferences
+from web.api.auth import enforce, reads_subject, record_read, roles
+from web.api.holdings import ensure_exists, label_of
+from web.api.notify_schemas import NoticeOut, PreferencesIn, PreferencesOut, ScanCreated, ScanIn, ScanOut
+from web.api.subjects import services, today
+
+blp = Blueprint("notices", __name__, url_prefix="/api/v1", description="Notices, preferences and scans")
+blp.before_request(enforce)
+
+SENT = ("sent", "delivered", "undelivered")
+
+
+@blp.route("/<string:kind>/<string:sid>/notices")
+class Notices(MethodView):
+    @roles("system", "officer")
+    @reads_subject
+    @blp.response(200, NoticeOut(many=True))
+    def get(self, kind: str, sid: str):
+        """Notices sent to this person (a guardian's include their children's) or entity, newest first."""
+        label = label_of(kind)
+        ensure_exists(kind, sid)
+        record_read(label, sid, "notices")
+        return services().notices.for_recipient(label, sid)
+
+
+@blp.route("/persons/<string:pid>/preferences")
+class PreferencesView(MethodView):
+    @roles("system", "officer")
+    @reads_subject
+    @blp.response(200, PreferencesOut)
+    def get(self, pid: str):
+        prefs = services().preferences.get(pid)
+        record_read("Person", pid, "notification preferences")
+        return prefs
+
+    @roles("system")
+    @blp.arguments(PreferencesIn)
+    @blp.response(200, PreferencesOut)
+    def put(self, body: dict, pid: str):
+        """Replace how the person wants to be reached (consent per channel, language, quiet hours)."""
+        prefs = Preferences(channels=tuple(body["channels"]), language=body["language"],
+                            quiet_hours=body["quiet_hours"])
+        return services().preferences.set(pid, prefs, datetime.now(services().settings.zone))
+
+
+@blp.route("/scans")
+class ScansView(MethodView):
+    @roles("admin")
+    @blp.arguments(ScanIn)
+    @blp.response(202, ScanCreated)
+    def post(self, body: dict):
+        """Start a scan for a date: one job per partition, then delivery in batches. Follow it at /scans/{id}."""
+        return {"scan_id": start_scan(services(), body["as_of"] or today())}
+
+
+@blp.route("/scans/<string:scan_id>")
+class ScanView(MethodView):
+    @roles("admin")
+    @blp.response(200, ScanOut)
+    def get(self, scan_id: str):
+        s = services()
+        scan = s.scans.get(scan_id)
+        counts = s.notices.counts(scan_id)
+        return {**scan.__dict__, "notices_created": sum(counts.values()), "pending": counts.get("pending", 0)
+                + counts.get("sending", 0), "sent": sum(counts.get(k, 0) for k in SENT),
+                "failed": counts.get("failed", 0), "skipped": counts.get("skipped", 0)}
