@@ -75,7 +75,8 @@ def processes_mentioning(text: str) -> list[str]:
 class Stack:
     def __init__(self, var_dir: Path, log: Path):
         self.var_dir, self.log_path = var_dir, log
-        self.ports = {"LOCAL_NEO4J_PORT": free_port(), "LOCAL_REDIS_PORT": free_port(), "PORT": free_port()}
+        self.ports = {"LOCAL_NEO4J_PORT": free_port(), "LOCAL_REDIS_PORT": free_port(), "PORT": free_port(),
+                      "LOCAL_SMS_SANDBOX_PORT": free_port(), "SMTP_PORT": free_port()}
         self.base = f"http://127.0.0.1:{self.ports['PORT']}"
         self.process: subprocess.Popen | None = None
 
@@ -136,12 +137,15 @@ def test_run_command_lifecycle(stack):
     status, body, took = get(f"{stack.base}/healthz")
     assert status == 503 and body["neo4j"] == "down" and body["redis"] == "ok", body
     assert body["message"] == "neo4j is down"
+    assert f"sms      http://127.0.0.1:{stack.ports['LOCAL_SMS_SANDBOX_PORT']}/sandbox/messages" in banner
     assert took < 2.0, f"/healthz took {took:.2f} s"
     wait_until(lambda: get(f"{stack.base}/healthz")[0] == 200, 90, "Neo4j to be restarted")
 
     # Ctrl-C: every process the stack started is gone.
     tree = descendants(stack.process.pid)
-    assert len(tree) >= 4, "expected at least Neo4j, Redis, the worker and gunicorn"
+    commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in tree if Path(f"/proc/{pid}").exists()]
+    for module in (b"notifier.worker", b"notifier.cron", b"notifier.sandbox", b"notifier.mailsink", b"gunicorn"):
+        assert any(module in c for c in commands), f"{module.decode()} is not running"
     assert stack.ctrl_c() == 0
     time.sleep(0.5)
     assert [pid for pid in tree if Path(f"/proc/{pid}").exists()] == []
