@@ -60,8 +60,11 @@ class Notices:
         def work(tx: neo4j.ManagedTransaction):
             tx.run(  # drafts first: one per due item, shared by its notices; a subject's own, never a guardian's
                 "UNWIND $rows AS row WITH row WHERE row.draft_key IS NOT NULL "
-                "MATCH (s) WHERE (row.subject_label = 'Person' AND s:Person AND s.pid = row.subject_id) "
-                "             OR (row.subject_label = 'Entity' AND s:Entity AND s.eid = row.subject_id) "
+                "CALL (row) { "  # one index seek per label: an OR across labels would scan every node per row
+                "  OPTIONAL MATCH (p:Person {pid: row.subject_id}) WHERE row.subject_label = 'Person' "
+                "  OPTIONAL MATCH (e:Entity {eid: row.subject_id}) WHERE row.subject_label = 'Entity' "
+                "  RETURN coalesce(p, e) AS s } "
+                "WITH row, s WHERE s IS NOT NULL "
                 "MERGE (a:Application {draft_key: row.draft_key}) "
                 "ON CREATE SET a.aid = row.draft_aid, a.service = row.service, a.status = 'draft', "
                 "  a.created_on = date($today), a.due_on = row.due_on, a.time_limit_days = row.time_limit_days "
@@ -83,8 +86,9 @@ class Notices:
                 "  WITH n, row, coalesce(p, e, d) AS r "
                 "  MERGE (n)-[:TO]->(r) "
                 "  WITH n, row "
-                "  OPTIONAL MATCH (a:Application) WHERE (row.draft_key IS NOT NULL AND a.draft_key = row.draft_key) "
-                "                                    OR (row.aid IS NOT NULL AND a.aid = row.aid) "
+                "  OPTIONAL MATCH (draft:Application {draft_key: row.draft_key}) "
+                "  OPTIONAL MATCH (filed:Application {aid: row.aid}) "
+                "  WITH n, coalesce(draft, filed) AS a "
                 "  FOREACH (_ IN CASE WHEN a IS NULL THEN [] ELSE [1] END | MERGE (n)-[:ABOUT]->(a)) "
                 "} "
                 "RETURN n.nid AS nid, n.status AS status, n.not_before AS not_before",

@@ -47,7 +47,20 @@ class Snapshots:
                                             routing_=neo4j.RoutingControl.READ)[0]
         if not records:
             raise NotFound(label.lower(), subject_id)
-        r = records[0]
+        return self._snapshot(label, subject_id, records[0])
+
+    def load_many(self, label: str, subject_ids: list[str]) -> dict[str, Snapshot]:
+        """Snapshots of many subjects in one read (delivery checks a whole batch); missing ones are left out."""
+        if label not in HOLDER_KEYS:
+            raise ValueError(f"no snapshot for {label}")
+        key = HOLDER_KEYS[label]
+        query = _QUERY[label].replace(f"MATCH (s:{label} {{{key}: $id}})",
+                                      f"UNWIND $ids AS id MATCH (s:{label} {{{key}: id}})", 1)
+        records = self.driver.execute_query(query, ids=sorted(set(subject_ids)), database_=self.database,
+                                            routing_=neo4j.RoutingControl.READ)[0]
+        return {r["s"][key]: self._snapshot(label, r["s"][key], r) for r in records}
+
+    def _snapshot(self, label: str, subject_id: str, r: neo4j.Record) -> Snapshot:
         cipher = self.holdings.cipher
         events = tuple(
             LifeEvent(evid=e["evid"], subject_id=subject_id, kind=e["kind"], occurred_on=e["occurred_on"].to_native(),

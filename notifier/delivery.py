@@ -51,6 +51,7 @@ class Batch:
 
     def run(self, notices: list[Notice]) -> None:
         ready = [n for n in notices if n.not_before is None or n.not_before <= self.now]
+        self._preload(ready)
         self.counts["waiting"] += len(notices) - len(ready)  # a scheduled job will bring them back
         owed, moves = [], []
         for n in ready:
@@ -84,6 +85,19 @@ class Batch:
     def _is_person(self, n: Notice) -> bool:
         service = self.services.catalog.services.get(n.service)
         return service is None or service.audience == "person"
+
+    def _preload(self, notices: list[Notice]) -> None:
+        """Every snapshot the batch will look at, in one read per label (subjects, and guardians who get a
+        minor's reminder, whose own materials may fill it)."""
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for n in notices:
+            if n.kind == "reminder":
+                wanted["Person" if self._is_person(n) else "Entity"].add(n.subject_id)
+                if n.recipient_id != n.subject_id and self._is_person(n):
+                    wanted["Person"].add(n.recipient_id)
+        for label, ids in wanted.items():
+            found = self.services.snapshots.load_many(label, list(ids))
+            self._snapshots.update({(label, sid): found.get(sid) for sid in ids})
 
     def _snapshot(self, label: str, sid: str) -> Snapshot | None:
         if (label, sid) not in self._snapshots:

@@ -69,7 +69,7 @@ class Settings:
     sms_sender: str = "禅城区政务服务"  # the signature 【...】 at the start of every Chinese SMS
     quiet_hours: str = "22:00-08:00"  # default for persons who did not choose their own
     daily_cap: int = 3  # push messages (SMS + e-mail) per recipient per local day
-    scan_partitions: int = 16
+    scan_partitions: int = 8
     delivery_batch: int = 100
     delivery_threads: int = 8
     retry_base_s: float = 30.0  # first retry after this, doubling; `retry_max` attempts in all
@@ -159,7 +159,7 @@ class Settings:
             sms_sender=e.get("SMS_SENDER", "禅城区政务服务"),
             quiet_hours=_quiet_hours(e, "QUIET_HOURS", "22:00-08:00"),
             daily_cap=_int(e, "NOTIFY_DAILY_CAP", 3, lo=1, hi=100),
-            scan_partitions=_choice_int(e, "SCAN_PARTITIONS", (1, 2, 4, 8, 16), 16),
+            scan_partitions=_choice_int(e, "SCAN_PARTITIONS", (1, 2, 4, 8, 16), 8),
             delivery_batch=_int(e, "DELIVERY_BATCH", 100, lo=1, hi=5000),
             delivery_threads=_int(e, "DELIVERY_THREADS", 8, lo=1, hi=64),
             retry_base_s=_float(e, "RETRY_BASE", 30.0, lo=0.01, hi=3600.0),

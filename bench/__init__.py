@@ -1,0 +1,1 @@
+"""Reproducible benchmarks (docs/BENCHMARKS.md)."""
