@@ -297,3 +297,12 @@ def test_the_scan_covers_what_the_evaluator_owes(svc):
     inbox = {(n["to"], n["subject_id"], n["service"], n["due_on"].to_native())
              for n in notices(svc, channel="inbox", kind="reminder")}
     assert owed and inbox == owed
+
+
+def test_a_person_who_chose_english_gets_english(svc, sandbox):
+    citizen = person(svc, phone="+8613800138009")
+    svc.preferences.set(citizen.pid, Preferences(language="en"), datetime.now(ZONE))
+    material(svc, citizen.pid, "id_card", DAY + timedelta(days=30))
+    scan(svc, DAY)
+    body = sandbox.messages(to="+8613800138009")[0]["body"]
+    assert "1 Apr 2026" in body and "Resident ID card" in body and "年" not in body
