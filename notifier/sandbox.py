@@ -474,7 +474,6 @@ class _Server(ThreadingHTTPServer):
                     connection.shutdown(socket.SHUT_RDWR)
 
 
-
 class _Answer(Exception):
     """Ends a request early with this answer (bad framing, oversized body)."""
 
@@ -515,8 +514,8 @@ class _Handler(BaseHTTPRequestHandler):
         """
         words = self.raw_requestline.decode("latin-1").split()
         if len(words) != 3 or not words[2].startswith("HTTP/1."):
-            self.request_version, self.close_connection = "HTTP/1.0", True
-            self.send_error(400, "Bad request line")
+            self.close_connection = True
+            self._send(400, _problem(400, "Bad request line."), ())
             return False
         self.command, self.path, self.request_version = words
         self.close_connection = words[2] == "HTTP/1.0"
@@ -528,7 +527,7 @@ class _Handler(BaseHTTPRequestHandler):
             name, colon, value = line.decode("latin-1").partition(":")
             if len(line) > 65536 or len(headers) > 100 or not colon:
                 self.close_connection = True
-                self.send_error(431 if colon else 400, "Bad headers")
+                self._send(431 if colon else 400, _problem(431 if colon else 400, "Bad headers."), ())
                 return False
             headers[name.strip().lower()] = value.strip()
         connection = headers.get("connection", "").lower()
@@ -564,10 +563,16 @@ class _Handler(BaseHTTPRequestHandler):
         if not length.isdigit():
             self.close_connection = True
             raise _Answer(400, _problem(400, "Bad Content-Length."))
-        if int(length) > MAX_BODY:
-            self.close_connection = True  # the unread body would be taken for the next request
+        size = int(length)
+        if size > MAX_BODY:
+            # Read and drop a moderately big body: closing with unread data makes the kernel send a reset, which can
+            # reach the client before it reads the 413. A huge one is not worth reading: the connection just closes.
+            self.close_connection = size > 16 * MAX_BODY
+            while not self.close_connection and size > 0:
+                chunk = self.rfile.read(min(size, MAX_BODY))
+                self.close_connection, size = not chunk, size - len(chunk)
             raise _Answer(413, _problem(413, f"The body is over {MAX_BODY} bytes."))
-        return self.rfile.read(int(length)) if int(length) else b""
+        return self.rfile.read(size) if size else b""
 
     def _answer(self, method: str, path: str, query: str, body: bytes) -> tuple[int, dict | None, tuple, float]:
         if path.startswith("/sandbox/"):
