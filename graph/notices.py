@@ -1,6 +1,7 @@
 """Notices in the graph: created once per dedupe key, claimed by one delivery, moved forward only, every change kept.
 
-A status only ever moves up its rank (profiles.notices.RANK), by conditional writes: a late or repeated provider
+A status only ever moves up its rank (profiles.notices.RANK), by conditional writes that check the status under the
+notice's lock: a late or repeated provider
 callback, a second delivery job for the same ids, or a second scan cannot move a notice back or send it twice. Each
 change appends "status@time[:detail]" to the notice's `history`.
 """
@@ -15,6 +16,10 @@ import neo4j
 
 from graph.driver import utc
 from profiles.notices import PUSH_CHANNELS, Notice
+
+# Take the notice's write lock before reading its status: under read-committed isolation a condition checked
+# before the lock can be stale by the time the write lands (a callback's `delivered` undone by a late `sent`).
+_LOCKED = "SET n._lock = true REMOVE n._lock "
 
 _RETURN = (
     "n {.*, recipient_id: coalesce(r.pid, r.eid, r.name), recipient_label: labels(r)[0], "
@@ -185,7 +190,7 @@ class Notices:
         if not changes:
             return []
         records, _, _ = self.driver.execute_query(
-            "UNWIND $changes AS c MATCH (n:Notice {nid: c.nid}) WHERE n.status IN c.from "
+            "UNWIND $changes AS c MATCH (n:Notice {nid: c.nid}) " + _LOCKED + "WITH n, c WHERE n.status IN c.from "
             "SET n.status = c.to, n.updated_at = $now, "
             "    n.history = n.history + [c.to + '@' + $at + coalesce(':' + c.detail, '')], "
             "    n.provider_id = coalesce(c.provider_id, n.provider_id), "
@@ -201,7 +206,7 @@ class Notices:
     def defer(self, nids: list[str], until: datetime, reason: str, now: datetime) -> None:
         """Keep pending, not before `until` (quiet hours, the daily cap); the history says why."""
         self.driver.execute_query(
-            "UNWIND $nids AS nid MATCH (n:Notice {nid: nid}) WHERE n.status = 'pending' "
+            "UNWIND $nids AS nid MATCH (n:Notice {nid: nid}) " + _LOCKED + "WITH n WHERE n.status = 'pending' "
             "SET n.not_before = $until, n.updated_at = $now, "
             "    n.history = n.history + ['deferred@' + $at + ':' + $reason]",
             nids=nids, until=utc(until), now=utc(now), at=now.isoformat(timespec="seconds"), reason=reason,
@@ -212,7 +217,7 @@ class Notices:
         A repeated or late callback changes nothing. Returns whether the notice moved."""
         allowed = ["pending", "sending"] if status == "sent" else ["pending", "sending", "sent"]
         records, _, _ = self.driver.execute_query(
-            "MATCH (n:Notice {nid: $nid}) WHERE n.channel = 'sms' AND n.status IN $allowed "
+            "MATCH (n:Notice {nid: $nid}) " + _LOCKED + "WITH n WHERE n.channel = 'sms' AND n.status IN $allowed "
             "  AND (n.provider_id IS NULL OR n.provider_id = $sid) "
             "SET n.status = $status, n.provider_id = $sid, n.updated_at = $now, "
             "    n.error_code = coalesce($code, n.error_code), n.sent_at = coalesce(n.sent_at, $now), "
@@ -229,7 +234,7 @@ class Notices:
 
     def mark_read(self, nid: str, now: datetime) -> bool:
         records, _, _ = self.driver.execute_query(
-            "MATCH (n:Notice {nid: $nid}) WHERE n.read_at IS NULL SET n.read_at = $now, "
+            "MATCH (n:Notice {nid: $nid}) " + _LOCKED + "WITH n WHERE n.read_at IS NULL SET n.read_at = $now, "
             "n.history = n.history + ['read@' + $at] RETURN n.nid", nid=nid, now=utc(now),
             at=now.isoformat(timespec="seconds"), database_=self.database)
         return bool(records)

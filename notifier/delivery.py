@@ -51,8 +51,14 @@ class Batch:
 
     def run(self, notices: list[Notice]) -> None:
         ready = [n for n in notices if n.not_before is None or n.not_before <= self.now]
+        waiting = defaultdict(list)  # this job ran early (or is a duplicate): come back when they are due
+        for n in notices:
+            if n.not_before is not None and n.not_before > self.now:
+                waiting[n.not_before].append(n.nid)
+        for when, nids in waiting.items():
+            enqueue_delivery(self.services, nids, when=when)
+            self.counts["waiting"] += len(nids)
         self._preload(ready)
-        self.counts["waiting"] += len(notices) - len(ready)  # a scheduled job will bring them back
         owed, moves = [], []
         for n in ready:
             reason = self._no_longer_owed(n)

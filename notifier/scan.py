@@ -76,7 +76,7 @@ def scan_partition(scan_id: str, k: int, at: str | None = None) -> int:
     owed = [(i, off) for i in items if (off := owed_offset(i.due_on, i.notify_on, scan.as_of)) is not None]
     for start in range(0, len(owed), CREATE_BATCH):
         _create_and_enqueue(services, owed[start:start + CREATE_BATCH], scan_id, now, at)
-    services.scans.partition_done(scan_id, k, len(owed), now)
+    services.scans.partition_done(scan_id, k, len(owed), now_in(services, at) if at else now_in(services))
     log.info("scan partition done", scan_id=scan_id, part=k, owed=len(owed))
     return len(owed)
 
@@ -102,7 +102,7 @@ def scan_cards(scan_id: str, at: str | None = None) -> int:
     services.notices.ensure_departments(r.recipient_id for r in rows)
     created = services.notices.create(rows, scan_id, now)
     enqueue_delivery(services, [nid for nid, status, _ in created if status == "pending"], clock=at)
-    services.scans.partition_done(scan_id, services.settings.scan_partitions, len(rows), now)
+    services.scans.partition_done(scan_id, services.settings.scan_partitions, len(rows), now_in(services, at))
     return len(rows)
 
 
@@ -158,6 +158,8 @@ def enqueue_delivery(services: Services, nids: list[str], when: datetime | None 
     if when is None:
         queue.enqueue_many([Queue.prepare_data(deliver, args=(batch, clock), retry=JOB_RETRY) for batch in batches])
     else:
+        if when.microsecond:  # RQ schedules by the whole second, rounding down: the job would run before `when`
+            when = when.replace(microsecond=0) + timedelta(seconds=1)
         for batch in batches:
             queue.enqueue_at(when, deliver, batch, retry=JOB_RETRY)
     return len(batches)
