@@ -9,22 +9,16 @@ import time
 
 from rq.cron import CronScheduler
 
-from notifier.logs import configure_logging
+from notifier.logs import process_settings
 from notifier.scan import daily_scan
 from notifier.services import build
 from notifier.sweep import sweep
-from profiles.config import ConfigError, load
 
 SWEEP_EVERY_S = 300
 
 
 def main() -> int:
-    try:
-        settings = load()
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
-    configure_logging(settings)
+    settings = process_settings()
     os.environ["TZ"] = settings.tz  # RQ's cron fields are local time: make local time the service's zone
     time.tzset()
     services = build(settings, for_worker=True)

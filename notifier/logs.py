@@ -7,7 +7,18 @@ import sys
 
 import structlog
 
-from profiles.config import Settings
+from profiles.config import ConfigError, Settings, load
+
+
+def process_settings() -> Settings:
+    """Settings and logging for a process's entry point; a configuration error ends it with the variable named."""
+    try:
+        settings = load()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    configure_logging(settings)
+    return settings
 
 
 def configure_logging(settings: Settings, level: int = logging.INFO) -> None:

@@ -9,9 +9,8 @@ import sys
 
 from rq import SimpleWorker
 
-from notifier.logs import configure_logging
+from notifier.logs import process_settings
 from notifier.services import QUEUE_NAMES, build, install
-from profiles.config import ConfigError, load
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,12 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-scheduler", action="store_true", help="do not run RQ's scheduler in this worker")
     parser.add_argument("--queues", nargs="+", default=list(QUEUE_NAMES), choices=QUEUE_NAMES)
     args = parser.parse_args(argv)
-    try:
-        settings = load()
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
-    configure_logging(settings)
+    settings = process_settings()
     services = build(settings, for_worker=True)
     install(services)
     # SimpleWorker runs jobs in this process: the Neo4j driver's pool survives between jobs (a fork would not share

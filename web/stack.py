@@ -25,8 +25,8 @@ from graph.local import LocalNeo4j
 from graph.processes import PrerequisiteMissing, ServerFailed, spawn, terminate
 from graph.schema import migrate
 from notifier.local import LocalRedis
-from notifier.logs import configure_logging
-from profiles.config import PROJECT_ROOT, ConfigError, Settings, load
+from notifier.logs import process_settings
+from profiles.config import PROJECT_ROOT, Settings
 
 log = structlog.get_logger("stack")
 
@@ -225,12 +225,7 @@ class Supervisor:
 
 
 def main() -> int:
-    try:
-        settings = load()
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
-    configure_logging(settings)
+    settings = process_settings()
     began = time.monotonic()
     environ = child_environment(settings)
     supervisor = Supervisor(build_children(settings, environ))

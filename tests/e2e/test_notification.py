@@ -10,7 +10,6 @@ import re
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from datetime import date, datetime, timedelta
@@ -23,6 +22,7 @@ from graph.processes import free_port
 from profiles.config import PROJECT_ROOT, Settings
 from tests.conftest import make_environ
 from tests.integration.api_helpers import id_number
+from tests.waiting import wait_until
 from web import create_app
 
 SID, TOKEN = "AC" + "7" * 32, "e2e-sandbox-token"
@@ -41,16 +41,6 @@ def call(method: str, url: str, body: dict | None = None, headers: dict | None =
             return r.status, json.loads(raw) if raw else {}
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"{}")
-
-
-def wait_until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import pytest
 
 from graph.processes import free_port
 from profiles.config import PROJECT_ROOT
+from tests.waiting import wait_until
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict, float]:
@@ -29,16 +30,6 @@ def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict, flo
             return r.status, json.load(r), time.monotonic() - started
     except urllib.error.HTTPError as e:
         return e.code, json.load(e), time.monotonic() - started
-
-
-def wait_until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def descendants(root: int) -> set[int]:
