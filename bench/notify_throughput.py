@@ -16,6 +16,7 @@ import base64
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -31,7 +32,7 @@ from rq import Queue
 from bench.noop import noop
 from graph import bulk
 from graph.local import LocalNeo4j
-from graph.processes import free_port
+from graph.processes import free_port, spawn
 from graph.schema import migrate
 from notifier.local import LocalRedis
 from notifier.scan import start_scan
@@ -132,9 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         neo4j.start()
         rds.start()
         environ = environment(neo4j, rds, sandbox_port, root / "var")
-        procs = [subprocess.Popen([sys.executable, "-m", "notifier.sandbox", "--port", str(sandbox_port),
-                                   "--account-sid", SID, "--auth-token", TOKEN], env=environ, cwd=PROJECT_ROOT,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+        quiet = root / "processes.log"  # tied to this process: nothing outlives the benchmark
+        procs = [spawn([sys.executable, "-m", "notifier.sandbox", "--port", str(sandbox_port), "--account-sid", SID,
+                        "--auth-token", TOKEN], quiet, environ, cwd=PROJECT_ROOT)]
         services = build(Settings.from_env(environ), for_worker=True)
         try:
             migrate(services.driver, services.settings.neo4j_database)
@@ -143,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             bulk.write_persons(services, persons)
             bulk.write_materials(services, cards)
             print(f"loaded {len(persons)} persons with cards in {time.perf_counter() - t:.1f} s", flush=True)
-            procs.append(subprocess.Popen([sys.executable, "-m", "notifier.worker"], env=environ, cwd=PROJECT_ROOT,
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            procs.append(spawn([sys.executable, "-m", "notifier.worker"], quiet, environ, cwd=PROJECT_ROOT,
+                               death_signal=signal.SIGKILL))
             time.sleep(2)
             results = {"delivery": [], "noop": [], "twilio": []}
             for run in range(args.runs):

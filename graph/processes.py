@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
@@ -20,15 +21,22 @@ class ServerFailed(RuntimeError):
     """A local server could not be built, started or reached; the message says why and where the log is."""
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    # If the process that started us is killed (even with SIGKILL), the kernel sends us SIGTERM: no orphans.
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+def _die_with_parent(death_signal: int = signal.SIGTERM) -> Callable[[], None]:
+    def tie() -> None:  # pragma: no cover - runs in the child between fork and exec
+        # If the process that started us is killed (even with SIGKILL), the kernel signals us: no orphans.
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, death_signal, 0, 0, 0)
+    return tie
 
 
-def spawn(cmd: list[str], log_file: Path | None, environ: dict[str, str], cwd: Path | None = None) -> subprocess.Popen:
+def spawn(cmd: list[str], log_file: Path | None, environ: dict[str, str], cwd: Path | None = None,
+          death_signal: int = signal.SIGTERM) -> subprocess.Popen:
     """Start `cmd` tied to our lifetime, in its own process group (so Ctrl-C reaches only the supervisor, which
-    stops children in order). Output is appended to `log_file`, or shared with ours when it is None."""
+    stops children in order). Output is appended to `log_file`, or shared with ours when it is None.
+
+    `death_signal` is what the child gets if we die without stopping it: SIGTERM lets a server shut down cleanly;
+    an RQ worker would first finish its job (which may wait 30 s on a Neo4j that died with us), so it gets SIGKILL
+    (its jobs are safe to run again, and the sweeper finds what it left)."""
     log = open(log_file, "ab") if log_file is not None else None  # noqa: SIM115 - the child keeps its own copy
     try:
         return subprocess.Popen(
@@ -39,7 +47,7 @@ def spawn(cmd: list[str], log_file: Path | None, environ: dict[str, str], cwd: P
             env=environ,
             cwd=cwd,
             start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            preexec_fn=_die_with_parent(death_signal) if sys.platform.startswith("linux") else None,
         )
     finally:
         if log is not None:

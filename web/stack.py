@@ -48,12 +48,12 @@ class Child:
 class Command:
     """A plain child process (worker, gunicorn) whose output goes to our terminal."""
 
-    def __init__(self, argv: list[str], environ: dict[str, str]):
-        self.argv, self.environ = argv, environ
+    def __init__(self, argv: list[str], environ: dict[str, str], death_signal: int = signal.SIGTERM):
+        self.argv, self.environ, self.death_signal = argv, environ, death_signal
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.process = spawn(self.argv, None, self.environ, cwd=PROJECT_ROOT)
+        self.process = spawn(self.argv, None, self.environ, cwd=PROJECT_ROOT, death_signal=self.death_signal)
 
     def stop(self) -> None:
         if self.process is not None:
@@ -98,9 +98,9 @@ def build_children(settings: Settings, environ: dict[str, str]) -> list[Child]:
         sink = Command([sys.executable, "-m", "notifier.mailsink", "--port", str(settings.smtp_port),
                         "--dir", str(settings.var_dir / "mail")], environ)
         children.append(Child("mail sink", sink.start, sink.stop, sink.alive))
-    worker = Command([sys.executable, "-m", "notifier.worker"], environ)
+    worker = Command([sys.executable, "-m", "notifier.worker"], environ, death_signal=signal.SIGKILL)
     children.append(Child("worker", worker.start, worker.stop, worker.alive))
-    cron = Command([sys.executable, "-m", "notifier.cron"], environ)
+    cron = Command([sys.executable, "-m", "notifier.cron"], environ, death_signal=signal.SIGKILL)
     children.append(Child("scheduler", cron.start, cron.stop, cron.alive))
     web = Command([sys.executable, "-m", "gunicorn", "--workers", str(settings.web_workers),
                    "--bind", f"{settings.web_host}:{settings.web_port}", "--graceful-timeout", "5",
