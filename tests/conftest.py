@@ -48,7 +48,7 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4
         home=tmp_path_factory.mktemp("neo4j"),
         port=free_port(),
         dist_dir=Settings().neo4j_dist_dir,
-        heap="512m",
+        heap="1g",  # the fault tests hold thousands of notices in flight; 512m thrashed the GC under load
         pagecache="128m",
     )
     server.start()

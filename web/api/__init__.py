@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 from flask_smorest import Api
-from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from neo4j.exceptions import ConnectionAcquisitionTimeoutError, ServiceUnavailable, SessionExpired
 from redis.exceptions import ConnectionError as RedisConnectionError
 from werkzeug.exceptions import HTTPException
 
@@ -84,6 +84,7 @@ def init_app(app: Flask) -> None:
     def _rejected(exc: Rejected):
         return jsonify(error_body(422, f"{exc.field}: {exc.reason}", {exc.field: [exc.reason]})), 422
 
+    @app.errorhandler(ConnectionAcquisitionTimeoutError)  # no free connection in time: Neo4j is too slow to answer
     @app.errorhandler(ServiceUnavailable)
     @app.errorhandler(SessionExpired)
     @app.errorhandler(RedisConnectionError)
