@@ -58,6 +58,14 @@ def test_a_scan_started_over_the_api_reports_its_progress(app, client):
     assert (renewal["channel"], renewal["status"], renewal["offset_days"]) == ("inbox", "delivered", 30)
     assert renewal["history"][0].startswith("pending@") and renewal["history"][-1].startswith("delivered@")
 
+    assert renewal["read_at"] is None
+    read = client.post(f"/api/v1/notices/{renewal['nid']}/read", headers=auth["system"])
+    assert read.status_code == 200 and read.get_json()["read_at"] and read.get_json()["history"][-1].startswith("read@")
+    again = client.post(f"/api/v1/notices/{renewal['nid']}/read", headers=auth["system"]).get_json()
+    assert again["read_at"] == read.get_json()["read_at"] and len(again["history"]) == len(read.get_json()["history"])
+    assert client.post(f"/api/v1/notices/{renewal['nid']}/read", headers=auth["officer"]).status_code == 403
+    assert client.post("/api/v1/notices/nope/read", headers=auth["system"]).status_code == 404
+
 
 def explode():
     raise RuntimeError("this job always fails")

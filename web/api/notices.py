@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from notifier.scan import start_scan
+from profiles.errors import NotFound
 from profiles.notices import Preferences
 from web.api.auth import enforce, reads_subject, record_read, roles
 from web.api.holdings import ensure_exists, label_of
@@ -31,6 +32,20 @@ class Notices(MethodView):
         ensure_exists(kind, sid)
         record_read(label, sid, "notices")
         return services().notices.for_recipient(label, sid)
+
+
+@blp.route("/notices/<string:nid>/read")
+class NoticeRead(MethodView):
+    @roles("system")
+    @blp.response(200, NoticeOut)
+    def post(self, nid: str):
+        """The person opened this notice in their inbox (a department's app says so): an unread reminder is what
+        escalates to the next channel at the next offset. Marking it twice keeps the first time."""
+        notices = services().notices
+        if notices.get(nid) is None:
+            raise NotFound("notice", nid)
+        notices.mark_read(nid, datetime.now(services().settings.zone))
+        return notices.get(nid)
 
 
 @blp.route("/persons/<string:pid>/preferences")
