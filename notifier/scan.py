@@ -76,7 +76,7 @@ def scan_partition(scan_id: str, k: int, at: str | None = None) -> int:
     owed = [(i, off) for i in items if (off := owed_offset(i.due_on, i.notify_on, scan.as_of)) is not None]
     for start in range(0, len(owed), CREATE_BATCH):
         _create_and_enqueue(services, owed[start:start + CREATE_BATCH], scan_id, now, at)
-    services.scans.partition_done(scan_id, k, len(owed), now_in(services, at) if at else now_in(services))
+    services.scans.partition_done(scan_id, k, len(owed), now_in(services, at))
     log.info("scan partition done", scan_id=scan_id, part=k, owed=len(owed))
     return len(owed)
 
