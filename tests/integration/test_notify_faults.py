@@ -18,7 +18,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -450,9 +450,9 @@ def test_a_provider_failing_30_percent_of_sends_is_retried_until_every_sms_is_se
         print(f"\nfaults: 200 owed, {dict(rejected)} refused, {sum(retries.values())} retries, {summary}")
 
 
-def test_a_retry_that_rq_runs_a_moment_early_is_not_dropped(live_environ, sandbox):
-    """RQ scores a scheduled job in whole seconds and enqueues it once the score has passed, so a job due at x.9 s can
-    run at x.1 s. The retry must still be sent, not left pending until the sweeper finds it STUCK_AFTER later."""
+def test_a_retry_is_never_scheduled_before_its_back_off_ends(live_environ, sandbox):
+    """RQ scores a scheduled job in whole seconds, rounding down, and enqueues it once the score has passed: a retry
+    due at x.8 s would run at x.0 s. Its job is scheduled at the next whole second instead."""
     sandbox.configure({"fail_rate": 1.0, "fail_codes": [500]})
     with services(live_environ, sandbox, RETRY_BASE="0.8", RETRY_MAX="5") as svc:
         today = today_of(svc)
@@ -461,20 +461,41 @@ def test_a_retry_that_rq_runs_a_moment_early_is_not_dropped(live_environ, sandbo
         run_jobs(svc, queues=("scan",))
         nid = notices(svc, channel="sms")[0]["nid"]
         svc.redis.flushdb()  # this test runs delivery itself
-        time.sleep(1.02 - time.time() % 1)  # just after a second starts: the back-off ends late in the same second
         deliver([nid])  # attempt 1 is refused: a retry 0.8 s later
         pending = notices(svc, channel="sms")[0]
         assert pending["status"] == "pending" and "retry 1" in pending["history"][-1]
+        not_before = pending["not_before"].to_native()
+        registry = ScheduledJobRegistry(queue=svc.queues["deliver"])
+        [job_id] = registry.get_job_ids()
+        runs_at = registry.get_scheduled_time(job_id)
+        assert runs_at >= not_before and runs_at - not_before < timedelta(seconds=1)
+        assert runs_at.microsecond == 0
+
+
+def test_a_delivery_that_runs_before_the_back_off_ends_comes_back_for_it(live_environ, sandbox):
+    """Should a job still run early (a clock step, a duplicate), the notice is not dropped: the job schedules its
+    return for the notice's own time and leaves it pending, untouched."""
+    sandbox.configure({"fail_rate": 1.0, "fail_codes": [500]})
+    with services(live_environ, sandbox, RETRY_BASE="30", RETRY_MAX="5") as svc:
+        today = today_of(svc)
+        population(svc, 1, today)
+        start_scan(svc, today)
+        run_jobs(svc, queues=("scan",))
+        nid = notices(svc, channel="sms")[0]["nid"]
+        svc.redis.flushdb()
+        deliver([nid])  # refused: retry in 30 s
+        not_before = notices(svc, channel="sms")[0]["not_before"].to_native()
+        svc.redis.flushdb()  # lose the retry's job: only the early run is left
         sandbox.configure({"fail_rate": 0.0})
-        queues = [svc.queues[q] for q in QUEUE_NAMES]
-        SimpleWorker(queues, connection=svc.redis).work(burst=True, with_scheduler=True, logging_level="WARNING")
-        assert datetime.now(UTC) < pending["not_before"].to_native(), "too slow: the back-off was over already"
-        time.sleep(1.5)  # the back-off is over
-        SimpleWorker(queues, connection=svc.redis).work(burst=True, with_scheduler=True, logging_level="WARNING")
-        final = notices(svc, channel="sms")[0]
-        assert final["status"] == "sent", (
-            f"the retry was dropped: {final['status']}, not_before {final['not_before']}, history {final['history']}, "
-            f"jobs left {scheduled_or_queued(svc, nid)}")
+        counts = deliver([nid], at=(not_before - timedelta(seconds=5)).isoformat())
+        again = notices(svc, channel="sms")[0]
+        assert counts.get("waiting") == 1 and again["status"] == "pending" and again["attempts"] == 1
+        assert sandbox.messages() == []
+        registry = ScheduledJobRegistry(queue=svc.queues["deliver"])
+        [job_id] = registry.get_job_ids()
+        assert registry.get_scheduled_time(job_id) >= not_before
+        deliver([nid], at=(not_before + timedelta(seconds=1)).isoformat())
+        assert notices(svc, channel="sms")[0]["status"] == "sent" and len(sandbox.messages()) == 1
 
 
 # --- 3. two scans of the same day at once --------------------------------------------------------------------------
