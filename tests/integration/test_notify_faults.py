@@ -450,18 +450,24 @@ def test_a_provider_failing_30_percent_of_sends_is_retried_until_every_sms_is_se
         print(f"\nfaults: 200 owed, {dict(rejected)} refused, {sum(retries.values())} retries, {summary}")
 
 
+def one_sms_refused_once(svc: Services) -> str:
+    """One person owed one SMS, scanned; this test then runs delivery itself, and the first attempt is refused."""
+    today = today_of(svc)
+    population(svc, 1, today)
+    start_scan(svc, today)
+    run_jobs(svc, queues=("scan",))
+    nid = notices(svc, channel="sms")[0]["nid"]
+    svc.redis.flushdb()
+    deliver([nid])
+    return nid
+
+
 def test_a_retry_is_never_scheduled_before_its_back_off_ends(live_environ, sandbox):
     """RQ scores a scheduled job in whole seconds, rounding down, and enqueues it once the score has passed: a retry
     due at x.8 s would run at x.0 s. Its job is scheduled at the next whole second instead."""
     sandbox.configure({"fail_rate": 1.0, "fail_codes": [500]})
     with services(live_environ, sandbox, RETRY_BASE="0.8", RETRY_MAX="5") as svc:
-        today = today_of(svc)
-        population(svc, 1, today)
-        start_scan(svc, today)
-        run_jobs(svc, queues=("scan",))
-        nid = notices(svc, channel="sms")[0]["nid"]
-        svc.redis.flushdb()  # this test runs delivery itself
-        deliver([nid])  # attempt 1 is refused: a retry 0.8 s later
+        one_sms_refused_once(svc)  # a retry 0.8 s later
         pending = notices(svc, channel="sms")[0]
         assert pending["status"] == "pending" and "retry 1" in pending["history"][-1]
         not_before = pending["not_before"].to_native()
@@ -477,13 +483,7 @@ def test_a_delivery_that_runs_before_the_back_off_ends_comes_back_for_it(live_en
     return for the notice's own time and leaves it pending, untouched."""
     sandbox.configure({"fail_rate": 1.0, "fail_codes": [500]})
     with services(live_environ, sandbox, RETRY_BASE="30", RETRY_MAX="5") as svc:
-        today = today_of(svc)
-        population(svc, 1, today)
-        start_scan(svc, today)
-        run_jobs(svc, queues=("scan",))
-        nid = notices(svc, channel="sms")[0]["nid"]
-        svc.redis.flushdb()
-        deliver([nid])  # refused: retry in 30 s
+        nid = one_sms_refused_once(svc)  # a retry in 30 s
         not_before = notices(svc, channel="sms")[0]["not_before"].to_native()
         svc.redis.flushdb()  # lose the retry's job: only the early run is left
         sandbox.configure({"fail_rate": 0.0})
