@@ -74,6 +74,10 @@ MIGRATIONS: tuple[Migration, ...] = (
         _range("notice_status_updated", "Notice", "status, updated_at"),
         _range("notice_scan_id", "Notice", "scan_id"),
     )),
+    Migration(4, "pages: officer accounts and refused attempts to reach a record", (
+        _unique("officer_username", "Officer", "username"),
+        _range("refusal_at", "Refusal", "at"),
+    )),
 )
 
 

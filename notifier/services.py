@@ -18,6 +18,8 @@ from graph.audit import AccessLog
 from graph.driver import Driver, build_driver
 from graph.holdings import Holdings
 from graph.notices import Notices
+from graph.officers import Officers
+from graph.portal import Portal
 from graph.preferences import PreferenceStore
 from graph.scans import Scans
 from graph.snapshots import Snapshots
@@ -76,6 +78,14 @@ class Services:
     @property
     def preferences(self) -> PreferenceStore:
         return PreferenceStore(self.driver, self.settings.neo4j_database, self.cipher)
+
+    @property
+    def officers(self) -> Officers:
+        return Officers(self.driver, self.settings.neo4j_database)
+
+    @property
+    def portal(self) -> Portal:
+        return Portal(self.driver, self.settings.neo4j_database)
 
     @cached_property
     def sms(self) -> SmsClient:

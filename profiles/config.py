@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -87,6 +88,12 @@ class Settings:
     web_workers: int = 2
     health_timeout_s: float = 1.5
     log_json: bool = False
+    otp_ttl_s: int = 300  # a login code by SMS is good for this long, once
+    # flask-limiter strings: code requests and login attempts per client address, and per account (ID number,
+    # credit code or officer name) whatever the address
+    login_limit_address: str = "5 per minute;40 per hour"
+    login_limit_account: str = "3 per 10 minutes;10 per day"
+    session_idle_s: int = 1800  # a signed-in page session ends after this long without a request
 
     @property
     def zone(self) -> ZoneInfo:
@@ -177,6 +184,10 @@ class Settings:
             web_workers=_int(e, "WEB_WORKERS", 2, lo=1, hi=64),
             health_timeout_s=_float(e, "HEALTH_TIMEOUT", 1.5, lo=0.1, hi=30.0),
             log_json=_bool(e, "LOG_JSON", env == "production"),
+            otp_ttl_s=_int(e, "LOGIN_CODE_TTL", 300, lo=30, hi=3600),
+            login_limit_address=_limits(e, "LOGIN_LIMIT_ADDRESS", "5 per minute;40 per hour"),
+            login_limit_account=_limits(e, "LOGIN_LIMIT_ACCOUNT", "3 per 10 minutes;10 per day"),
+            session_idle_s=_int(e, "SESSION_IDLE", 1800, lo=60, hi=86400),
         )
         if settings.production:
             _require_production_secrets(settings)
@@ -284,6 +295,17 @@ def _choice_int(e: Mapping[str, str], name: str, allowed: tuple[int, ...], defau
     value = _int(e, name, default, lo=min(allowed), hi=max(allowed))
     if value not in allowed:
         raise ConfigError(name, f"must be one of {', '.join(map(str, allowed))}, not {value}")
+    return value
+
+
+_LIMIT = re.compile(r"\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day|month|year)s?", re.IGNORECASE)
+
+
+def _limits(e: Mapping[str, str], name: str, default: str) -> str:
+    """A rate limit in flask-limiter's notation, one or more separated by ';' ("5 per minute;40 per hour")."""
+    value = e.get(name, default)
+    if not all(_LIMIT.fullmatch(part.strip()) for part in value.split(";")):
+        raise ConfigError(name, f"{value!r} is not a rate limit like '5 per minute;40 per hour'")
     return value
 
 

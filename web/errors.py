@@ -24,9 +24,31 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         code = exc.code or 500
+        if is_page():
+            return error_page(code, exc)
         return jsonify(error_body(code, exc.description or HTTPStatus(code).phrase)), code
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # logged by Flask; the client learns nothing about internals
         app.logger.exception("unhandled error")
+        if is_page():
+            return error_page(500, InternalServerError())
         return jsonify(error_body(500, InternalServerError.description)), 500
+
+
+MACHINE_PATHS = ("/api/", "/webhooks/", "/healthz", "/metrics", "/static/")
+
+
+def is_page() -> bool:
+    """A request a person makes in a browser (HTML errors) rather than a program (the JSON error body)."""
+    return not request.path.startswith(MACHINE_PATHS)
+
+
+def error_page(code: int, exc: HTTPException):
+    """The error as a page in the visitor's language; a 429 says when to try again."""
+    from flask import render_template
+
+    headers = exc.get_headers() if code in (405, 429) else []
+    retry = next((v for k, v in headers if k == "Retry-After"), None)
+    return render_template("error.html", code=code, retry_after=retry), code, \
+        [(k, v) for k, v in headers if k not in ("Content-Type",)]

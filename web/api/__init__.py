@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from profiles.errors import Conflict, NotFound, Rejected
 from profiles.identifiers import InvalidIdentifier
-from web.errors import error_body
+from web.errors import error_body, error_page, is_page
 
 
 class LifecycleApi(Api):
@@ -18,6 +18,8 @@ class LifecycleApi(Api):
 
     def handle_http_exception(self, error: HTTPException):
         code = error.code or 500
+        if is_page():  # smorest's handler is the app's; a browser's request gets the page
+            return error_page(code, error)
         data = getattr(error, "data", None) or {}
         errors = _flatten(data.get("messages", {}))
         message = data.get("message") or _message(code, errors, error.description)

@@ -1,0 +1,99 @@
+"""Who may see what on the pages: sign-in required per kind of visitor, a citizen's own record and their wards',
+a business's own, an officer's stated purpose per record; every refusal is recorded before the 403/404."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import wraps
+
+from flask import abort, current_app, redirect, request, url_for
+
+from profiles.models import Actor
+from web.pages import sessions
+from web.pages.sessions import Visitor
+
+PURPOSE_TTL_S = 30 * 60  # a stated purpose covers the officer's pages of that record for this long
+MAX_PURPOSE = 200
+LOGIN_ENDPOINTS = {"citizen": "login.citizen", "business": "login.business", "officer": "login.officer"}
+
+
+def services():
+    return current_app.extensions["lifecycle"]
+
+
+def today() -> date:
+    return datetime.now(services().settings.zone).date()
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only a path on this site: never another host (`//evil`, `https://…`) after signing in."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def signed_in(kind: str, roles: tuple[str, ...] = ()) -> Callable:
+    """The view needs a visitor of this kind (and, for officers, one of these roles); others go to sign in."""
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            visitor = sessions.current()
+            if visitor is None or visitor.kind != kind:
+                return redirect(url_for(LOGIN_ENDPOINTS[kind], next=request.full_path.rstrip("?")), code=303)
+            if roles and visitor.role not in roles:
+                refuse(403, f"role {visitor.role} may not use {request.endpoint}")
+            return view(*args, **kwargs)
+        guarded._signed_in = kind  # type: ignore[attr-defined]  # the authorization tests list routes by this
+        return guarded
+    return decorate
+
+
+def visitor() -> Visitor:
+    found = sessions.current()
+    assert found is not None, "use @signed_in on the view"
+    return found
+
+
+def refuse(status: int, reason: str) -> None:
+    """Record the attempt (who, which path, why), then answer 403 or 404. Never returns."""
+    who = sessions.current()
+    actor = who.actor if who else Actor(name=f"anonymous {request.remote_addr}", role="anonymous")
+    services().portal.refuse(actor, request.full_path.rstrip("?"), reason)
+    abort(status)
+
+
+def acting_for(pid: str) -> str:
+    """For a citizen: 'self' or 'ward' when `pid` is theirs to see, else the attempt is recorded and 404."""
+    v = visitor()
+    if pid == v.pid:
+        return "self"
+    if pid in services().portal.wards(v.pid, today()):
+        return "ward"
+    refuse(404, f"person {pid} is not the citizen's own record or a ward's")
+    raise AssertionError("unreachable")
+
+
+# --- officers: a purpose per record ---------------------------------------------------------------------------
+def state_purpose(label: str, subject_id: str, purpose: str) -> None:
+    """The officer said why they open this record; it covers their pages of it for PURPOSE_TTL_S."""
+    v = visitor()
+    v.data.setdefault("purposes", {})[f"{label}:{subject_id}"] = {"purpose": purpose,
+                                                                    "until": time.time() + PURPOSE_TTL_S}
+    sessions.save(v)
+
+
+def purpose_for(label: str, subject_id: str) -> str:
+    """The purpose the officer stated for this record, or the attempt is recorded and 403."""
+    v = visitor()
+    stated = v.data.get("purposes", {}).get(f"{label}:{subject_id}")
+    if not stated or stated["until"] < time.time():
+        refuse(403, f"no purpose stated for {label} {subject_id}")
+    return stated["purpose"]
+
+
+def record_view(label: str, subject_id: str, what: str, purpose: str | None = None) -> None:
+    """An officer's read of a record, written to the access log the citizen sees before the page is answered."""
+    v = visitor()
+    services().access_log.record(v.actor, label, subject_id, purpose or purpose_for(label, subject_id), what)

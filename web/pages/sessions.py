@@ -1,0 +1,96 @@
+"""Who is signed in to the pages: a server-side session in Redis, named by a random id in Flask's signed cookie.
+
+The cookie carries only that id (plus the language and the CSRF token), so signing out, an idle time-out or an
+operator can end a session for real; a new id is issued at every sign-in, so a session id planted before sign-in
+is worthless after it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+
+from flask import current_app, g, session
+
+from profiles.models import Actor
+
+KINDS = ("citizen", "business", "officer")
+_PREFIX = "pages:session:"
+
+
+@dataclass
+class Visitor:
+    sid: str
+    kind: str  # citizen | business | officer
+    name: str  # shown in the page header
+    pid: str | None = None  # the citizen, or the legal representative who signed in for a business
+    eid: str | None = None  # the business
+    username: str | None = None  # the officer
+    role: str | None = None  # officer | supervisor | admin
+    data: dict = field(default_factory=dict)  # per-session state, e.g. an officer's stated purposes
+
+    @property
+    def actor(self) -> Actor:
+        """As the access log and the refusals record name this visitor."""
+        if self.kind == "officer":
+            return Actor(name=self.data.get("actor", self.name), role=self.role or "officer")
+        if self.kind == "business":
+            return Actor(name=f"business {self.eid} (by {self.pid})", role="business")
+        return Actor(name=f"citizen {self.pid}", role="citizen")
+
+
+def _redis():
+    return current_app.extensions["lifecycle"].redis
+
+
+def _idle() -> int:
+    return current_app.extensions["lifecycle"].settings.session_idle_s
+
+
+def start(kind: str, name: str, **ids: str | None) -> Visitor:
+    """Sign in: a fresh session id, everything else in the cookie dropped but the language."""
+    assert kind in KINDS
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    visitor = Visitor(sid=secrets.token_urlsafe(32), kind=kind, name=name, **ids)
+    save(visitor)
+    session["sid"] = visitor.sid
+    session.permanent = True
+    g.visitor = visitor
+    return visitor
+
+
+def save(visitor: Visitor) -> None:
+    record = {"kind": visitor.kind, "name": visitor.name, "pid": visitor.pid, "eid": visitor.eid,
+              "username": visitor.username, "role": visitor.role, "data": visitor.data}
+    _redis().set(_PREFIX + visitor.sid, json.dumps(record, ensure_ascii=False), ex=_idle())
+
+
+def current() -> Visitor | None:
+    """The signed-in visitor of this request (the idle clock restarts), or None."""
+    if "visitor" in g:
+        return g.visitor
+    visitor = None
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        raw = _redis().get(_PREFIX + sid)
+        if raw is not None:
+            record = json.loads(raw)
+            visitor = Visitor(sid=sid, **record)
+            _redis().expire(_PREFIX + sid, _idle())
+    g.visitor = visitor
+    return visitor
+
+
+def end() -> None:
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        _redis().delete(_PREFIX + sid)
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    g.visitor = None
