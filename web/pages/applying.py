@@ -1,0 +1,73 @@
+"""Filling and submitting an application from the pages (citizen, business and officer alike): the unified form
+from what is on file, issued values locked server-side, declared ones checked, materials on file reused."""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import Mapping
+from datetime import date
+
+from flask_babel import gettext as _
+
+from graph.applications import Application
+from profiles.applications import decide_by
+from profiles.prefill import PrefilledForm, prefill
+from profiles.rules import Snapshot
+from web.pages.guards import services, today
+
+MAX_VALUE = 200
+
+
+def snapshots_for(label: str, sid: str) -> tuple[Snapshot, dict[str, Snapshot]]:
+    """The subject's snapshot and those whose data fills its form: a minor's parent, a business's legal rep."""
+    snapshots = services().snapshots
+    snapshot = snapshots.load(label, sid)
+    related = {}
+    if snapshot.guardians:
+        related["parent"] = snapshots.load("Person", snapshot.guardians[0])
+    if snapshot.legal_reps:
+        related["legal_rep"] = snapshots.load("Person", snapshot.legal_reps[0])
+    return snapshot, related
+
+
+def unified_form(label: str, sid: str, codes: list[str], as_of: date | None = None) -> PrefilledForm:
+    """One form (一表通) for these services; the caller records the read when an officer asks for it."""
+    snapshot, related = snapshots_for(label, sid)
+    return prefill(snapshot, services().catalog, codes, as_of or today(), related)
+
+
+def check_declared(form: PrefilledForm, posted: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The values to file and the errors by field: a locked (issued) value is taken from the file whatever was
+    posted; every other field must be filled, at most MAX_VALUE characters, without control characters."""
+    values, errors = {}, {}
+    for f in form.fields:
+        if f.locked:
+            values[f.name] = f.value or ""
+            continue
+        typed = unicodedata.normalize("NFC", (posted.get(f.name) or "").strip())
+        if not typed:
+            errors[f.name] = _("required")
+        elif len(typed) > MAX_VALUE:
+            errors[f.name] = _("at most %(n)d characters", n=MAX_VALUE)
+        elif any(unicodedata.category(ch) == "Cc" for ch in typed):
+            errors[f.name] = _("contains characters that are not allowed")
+        values[f.name] = typed
+    return values, errors
+
+
+def submit(label: str, sid: str, code: str, posted: Mapping[str, str], draft: str | None = None
+           ) -> tuple[Application | None, PrefilledForm, dict[str, str]]:
+    """File one service's application for the subject: (application, form, {}) or (None, form, errors), nothing
+    written when there are errors. With `draft`, the scan's prepared draft becomes the application."""
+    service = services().catalog.services[code]
+    form = unified_form(label, sid, [code])
+    values, errors = check_declared(form, posted)
+    if errors:
+        return None, form, errors
+    on = today()
+    reuse = tuple(m.mid for m in form.materials if m.state == "reusable" and m.mid)
+    app = Application(aid=str(uuid.uuid4()), subject_label=label, subject_id=sid, service=code, status="submitted",
+                      created_on=on, submitted_on=on, time_limit_days=service.time_limit_days,
+                      decide_by=decide_by(on, service.time_limit_days), fields=values, reused=reuse)
+    return services().applications.file(app, draft=draft), form, {}
