@@ -6,13 +6,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test deps system-deps lint clean
+.PHONY: run test deps system-deps browser-deps lint clean
 .DEFAULT_GOAL := run
 
 run: deps
 	@$(PY) -m web.stack
 
-test: deps
+test: deps browser-deps
 	@$(PY) -m ruff check --quiet .
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -42,6 +42,22 @@ system-deps:
 	command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or newer." >&2; exit 1; }; \
 	$(PYTHON) -c 'import sys, venv; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
 	  { echo "error: $(PYTHON) must be Python 3.11 or newer with the venv module (Debian: apt-get install python3-venv)." >&2; exit 1; }
+
+# The browser tests drive Debian's Chromium through Playwright (which must not download a browser here), with CJK
+# fonts so Chinese pages render in screenshots.
+browser-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -d /usr/share/fonts/opentype/noto ] || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  { apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing >/dev/null; }; } || \
+	    { echo "error: could not install$$missing with apt-get" >&2; exit 1; }; \
+	elif [ -n "$$missing" ]; then \
+	  echo "error: the browser tests need$$missing (Debian: sudo apt-get install$$missing), then run make test again." >&2; \
+	  exit 1; \
+	fi
 
 $(VENV)/.installed: requirements.txt
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)

@@ -19,12 +19,13 @@ from profiles.config import load
 
 
 def init_app(app: Flask) -> None:
-    from web import cli_data, cli_jobs
+    from web import cli_data, cli_jobs, cli_officers
 
     for group in (graph_group, apikey_group, audit_group, keys_group, catalog_group):
         app.cli.add_command(group)
     cli_data.init_app(app)
     cli_jobs.init_app(app)
+    cli_officers.init_app(app)
 
 
 graph_group = AppGroup("graph", help="The Neo4j schema.")  # AppGroup: each command runs in an app context

@@ -8,6 +8,7 @@ Ctrl-C or SIGTERM stops the children in reverse order and leaves no process behi
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -127,29 +128,39 @@ def _migrate(settings: Settings) -> None:
 
 
 DEMO_PERSONS = 1000
+DEMO_DEPARTMENT = "禅城区行政服务中心"
+DEMO_OFFICERS = (("window1", "李窗口", "officer"), ("lead1", "王主管", "supervisor"))
 
 
 def demo_logins(settings: Settings) -> str:
     """On first start in development: seed a small population and an officer key; the logins are kept in
     var/demo-logins.txt (mode 0600) and printed at every start."""
     path = settings.var_dir / "demo-logins.txt"
-    if path.exists():
+    if path.exists() and "officer login" in path.read_text():
         return path.read_text()
     from notifier.services import build
     from web.cli_data import seed_demo
 
     services = build(settings)
     try:
-        demo = seed_demo(services, DEMO_PERSONS, seed=2024)
-        key = services.api_keys.create("demo-officer", "officer")
+        if path.exists():  # seeded before the console existed: keep the data, add the officers
+            lines = path.read_text().rstrip("\n").split("\n")
+        else:
+            demo = seed_demo(services, DEMO_PERSONS, seed=2024)
+            key = services.api_keys.create("demo-officer", "officer")
+            lines = ["Demo data (development only; citizens and businesses sign in with a code shown in the SMS "
+                     "sandbox):"]
+            lines += [f"  citizen   {c['name']}  ID {c['id_number']}  pid {c['pid']}" for c in demo["citizens"]]
+            if demo["business"]:
+                b = demo["business"]
+                lines.append(f"  business  {b['name']}  USCC {b['uscc']}  eid {b['eid']}")
+            lines.append(f"  officer API key  {key}")
+        for username, name, role in DEMO_OFFICERS:
+            password = secrets.token_urlsafe(12)
+            services.officers.create(username, name, role, DEMO_DEPARTMENT, password)
+            lines.append(f"  officer login  {username} / {password}  ({role})")
     finally:
         services.close()
-    lines = ["Demo data (development only):"]
-    lines += [f"  citizen   {c['name']}  ID {c['id_number']}  pid {c['pid']}" for c in demo["citizens"]]
-    if demo["business"]:
-        b = demo["business"]
-        lines.append(f"  business  {b['name']}  USCC {b['uscc']}  eid {b['eid']}")
-    lines.append(f"  officer API key  {key}")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write("\n".join(lines) + "\n")
