@@ -21,7 +21,7 @@ from profiles.notices import PUSH_CHANNELS, Notice
 # before the lock can be stale by the time the write lands (a callback's `delivered` undone by a late `sent`).
 _LOCKED = "SET n._lock = true REMOVE n._lock "
 
-_RETURN = (
+NOTICE_FIELDS = (
     "n {.*, recipient_id: coalesce(r.pid, r.eid, r.name), recipient_label: labels(r)[0], "
     "   aid: COLLECT { MATCH (n)-[:ABOUT]->(a:Application) RETURN a.aid }[0]} AS n"
 )
@@ -117,7 +117,7 @@ class Notices:
 
     # --- reading -------------------------------------------------------------------------------------------------
     def load(self, nids: list[str]) -> list[Notice]:
-        records = self._read(f"UNWIND $nids AS nid MATCH (n:Notice {{nid: nid}})-[:TO]->(r) RETURN {_RETURN}",
+        records = self._read(f"UNWIND $nids AS nid MATCH (n:Notice {{nid: nid}})-[:TO]->(r) RETURN {NOTICE_FIELDS}",
                              nids=nids)
         return [notice_from(r["n"]) for r in records]
 
@@ -128,12 +128,13 @@ class Notices:
     def for_recipient(self, label: str, rid: str, limit: int = 200) -> list[Notice]:
         key = "pid" if label == "Person" else "eid"
         records = self._read(f"MATCH (r:{label} {{{key}: $rid}})<-[:TO]-(n:Notice) "
-                             f"RETURN {_RETURN} ORDER BY n.created_at DESC, n.nid LIMIT $limit", rid=rid, limit=limit)
+                             f"RETURN {NOTICE_FIELDS} ORDER BY n.created_at DESC, n.nid LIMIT $limit",
+                             rid=rid, limit=limit)
         return [notice_from(r["n"]) for r in records]
 
     def for_department(self, name: str, limit: int = 200) -> list[Notice]:
         records = self._read(f"MATCH (r:Department {{name: $name}})<-[:TO]-(n:Notice) "
-                             f"RETURN {_RETURN} ORDER BY n.created_at DESC LIMIT $limit", name=name, limit=limit)
+                             f"RETURN {NOTICE_FIELDS} ORDER BY n.created_at DESC LIMIT $limit", name=name, limit=limit)
         return [notice_from(r["n"]) for r in records]
 
     def stale(self, before: datetime, now: datetime, limit: int = 10_000) -> tuple[list[str], list[str]]:

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import neo4j
 
 from profiles.models import Actor
+from profiles.privacy import FieldCipher
 
 LINKS = ("PARENT_OF", "GUARDIAN_OF", "SPOUSE_OF", "LEGAL_REP_OF", "SHAREHOLDER_OF", "EMPLOYED_BY")
 
@@ -36,8 +37,8 @@ class Refusal:
 
 
 class Portal:
-    def __init__(self, driver: neo4j.Driver, database: str):
-        self.driver, self.database = driver, database
+    def __init__(self, driver: neo4j.Driver, database: str, cipher: FieldCipher):
+        self.driver, self.database, self.cipher = driver, database, cipher
 
     def _read(self, query: str, **params) -> list[neo4j.Record]:
         return self.driver.execute_query(query, params, database_=self.database,
@@ -48,7 +49,7 @@ class Portal:
         adult_on = date(today.year - 18, today.month, today.day if (today.month, today.day) != (2, 29) else 28)
         rows = self._read("MATCH (:Person {pid: $pid})-[:PARENT_OF|GUARDIAN_OF]->(c:Person) "
                           "WHERE c.birth_date > $adult_on AND c.deceased_on IS NULL "
-                          "RETURN DISTINCT c.pid AS pid ORDER BY c.birth_date", pid=pid, adult_on=adult_on)
+                          "WITH DISTINCT c ORDER BY c.birth_date RETURN c.pid AS pid", pid=pid, adult_on=adult_on)
         return [r["pid"] for r in rows]
 
     def represents(self, pid: str, eid: str) -> bool:
@@ -56,15 +57,20 @@ class Portal:
                                pid=pid, eid=eid))
 
     def links(self, label: str, sid: str) -> list[Link]:
-        """Every relation of a person or entity, both directions, with the other side's (clear) name."""
+        """Every relation of a person or entity, both directions, with the other side's name (a person's decrypted)."""
         key = "pid" if label == "Person" else "eid"
         rows = self._read(
             f"MATCH (s:{label} {{{key}: $sid}})-[r]-(o) WHERE type(r) IN $types "
-            "RETURN coalesce(o.pid, o.eid) AS id, labels(o)[0] AS label, o.name AS name, type(r) AS type, "
-            "       startNode(r) = s AS outgoing, o.birth_date AS born ORDER BY type, name",
+            "RETURN coalesce(o.pid, o.eid) AS id, labels(o)[0] AS label, o.name AS name, o.name_enc AS name_enc, "
+            "       type(r) AS type, startNode(r) = s AS outgoing, o.birth_date AS born ORDER BY type, id",
             sid=sid, types=list(LINKS))
-        return [Link(r["id"], r["label"], r["name"], r["type"], r["outgoing"],
+        return [Link(r["id"], r["label"], self._name(r), r["type"], r["outgoing"],
                      r["born"].to_native() if r["born"] is not None else None) for r in rows]
+
+    def _name(self, row: neo4j.Record) -> str:
+        if row["name_enc"]:  # persons' names are encrypted at rest; businesses' names are public
+            return self.cipher.decrypt(row["name_enc"], context="Person.name")
+        return row["name"] or ""
 
     def applications_of(self, label: str, sid: str) -> list[dict]:
         """The subject's applications, newest first: drafts the scan prepared, submitted and decided ones."""

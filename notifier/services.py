@@ -85,7 +85,7 @@ class Services:
 
     @property
     def portal(self) -> Portal:
-        return Portal(self.driver, self.settings.neo4j_database)
+        return Portal(self.driver, self.settings.neo4j_database, self.cipher)
 
     @cached_property
     def sms(self) -> SmsClient:

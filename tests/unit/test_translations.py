@@ -50,8 +50,8 @@ def test_every_page_string_has_a_chinese_translation_with_the_same_placeholders(
 
 def test_a_message_translated_two_ways_in_two_areas_is_refused(tmp_path):
     for area, text in (("a", "登录"), ("b", "签到")):
-        (tmp_path / f"{area}.zh_CN.po").write_text(f'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
-                                                   f'msgid "Sign in"\nmsgstr "{text}"\n', encoding="utf-8")
+        header = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        (tmp_path / f"{area}.zh_CN.po").write_text(header + f'msgid "Sign in"\nmsgstr "{text}"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="Sign in"):
         load_catalog(tmp_path)
 

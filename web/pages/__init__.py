@@ -14,7 +14,7 @@ from web.pages import i18n, sessions
 from web.pages.limits import limiter
 
 csrf = CSRFProtect()
-PAGE_BLUEPRINTS = ("login", "citizen", "enterprise", "officer")
+PAGE_BLUEPRINTS = ("login", "citizen", "links", "enterprise", "officer")
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -37,7 +37,7 @@ def init_app(app: Flask, settings: Settings) -> None:
 
     from web.pages import citizen, enterprise, login, officer
 
-    for blueprint in (login.bp, citizen.bp, enterprise.bp, officer.bp):
+    for blueprint in (login.bp, citizen.bp, citizen.links, enterprise.bp, officer.bp):
         app.register_blueprint(blueprint)
     app.before_request(_check_csrf)
 

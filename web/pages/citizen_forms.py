@@ -1,0 +1,190 @@
+"""The citizen's two forms: reviewing and submitting a prefilled application (issued values locked, numbers shown
+masked and never sent back in clear), and their notification preferences (checked like the API checks them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from flask import flash, redirect, render_template, request
+from flask_babel import gettext as _
+
+from profiles.errors import NotFound, Rejected
+from profiles.notices import LANGUAGES, PUSH_CHANNELS, Preferences, parse_quiet_hours
+from profiles.prefill import FROM_ID_NUMBER, PrefilledField, prefill
+from profiles.privacy import mask_email, mask_id_number, mask_phone, mask_text
+from web.pages import citizen_words as words
+from web.pages.applying import check_declared, snapshots_for, submit
+from web.pages.citizen_view import page_url, personal
+from web.pages.guards import services, today, visitor
+from web.pages.i18n import is_chinese
+
+CONFIRM = "yes"
+
+
+def masker(source: str | None) -> Callable[[str], str] | None:
+    """How a value from this catalog source is shown: ID numbers, phones, e-mails and material numbers masked."""
+    source = source or ""
+    if source.endswith(".id_number"):
+        return mask_id_number
+    if source.endswith(".phone"):
+        return mask_phone
+    if source.endswith(".email"):
+        return mask_email
+    if source.startswith("material[") and source.endswith("].number"):
+        return lambda value: mask_text(value, 2, 2)
+    return None
+
+
+def shown(value: str | None, source: str | None) -> str:
+    if not value:
+        return ""
+    mask = masker(source)
+    return mask(value) if mask else value
+
+
+def unmasked(fields: tuple[PrefilledField, ...], posted: Mapping[str, str]) -> dict[str, str]:
+    """The posted values to file: a masked value sent back unchanged stands for the value on file."""
+    values = {k: v for k, v in posted.items() if k not in ("csrf_token", "confirm")}
+    for f in fields:
+        if f.value and masker(f.source) and (posted.get(f.name) or "").strip() == shown(f.value, f.source):
+            values[f.name] = f.value
+    return values
+
+
+# --- reviewing and submitting ----------------------------------------------------------------------------------
+def apply_form(pid: str, code: str, draft: str | None):
+    """GET: the prefilled form. POST: check and submit it (the confirmation is required), then back to the page."""
+    snapshot, related = snapshots_for("Person", pid)
+    form = prefill(snapshot, services().catalog, [code], today(), related)
+    if request.method == "GET":
+        return _render(pid, code, draft, form, snapshot, related, {}, {})
+    raw = {k: request.form.get(k, "") for k in request.form}
+    values = unmasked(form.fields, raw)
+    errors = {} if request.form.get("confirm") == CONFIRM else {"confirm": _("Please confirm the above is true")}
+    if errors:
+        errors.update(check_declared(form, values)[1])
+        return _render(pid, code, draft, form, snapshot, related, raw, errors, 422)
+    try:
+        app, form, errors = submit("Person", pid, code, values, draft=draft)
+    except (Rejected, NotFound):  # the draft was submitted meanwhile (another tab), or a material was replaced
+        flash(_("This application could not be submitted as it stands; please review it again."), "error")
+        return redirect(page_url(pid), code=303)
+    if app is None:
+        return _render(pid, code, draft, form, snapshot, related, raw, errors, 422)
+    flash(_("Submitted: %(service)s. The decision is due by %(day)s.", service=words.service_name(code),
+            day=app.decide_by.isoformat() if app.decide_by else "—"), "success")
+    return redirect(page_url(pid), code=303)
+
+
+def _render(pid, code, draft, form, snapshot, related, raw, errors, status=200):
+    service = services().catalog.services[code]
+    known = {m.mid: m for s in (snapshot, *related.values()) for m in s.materials}
+    fields = []
+    for f in form.fields:
+        value = raw.get(f.name, shown(f.value, f.source)) if not f.locked else shown(f.value, f.source)
+        if (f.source or "").endswith(".sex") and f.locked:
+            value = words.sex(value) or ""
+        fields.append({"name": f.name, "label": f.label_zh if is_chinese() else f.label_en, "value": value,
+                       "locked": f.locked, "provenance": f.provenance,
+                       "provenance_said": words.provenance(f.provenance),
+                       "origin": _origin(f, known)})
+    materials = [{"name": m.name_zh if is_chinese() else m.name_en, "state": m.state,
+                  "said": words.checklist_state(m.state), "expires_on": m.expires_on} for m in form.materials]
+    page = render_template("citizen/review.html", pid=pid, service=service, name=words.service_name(code),
+                           department=words.text(service.department), draft=draft, fields=fields,
+                           materials=materials, decision_date=form.decision_date, errors=errors,
+                           confirmed=raw.get("confirm") == CONFIRM, back=page_url(pid),
+                           provenances=[(p, words.provenance_explained(p))
+                                        for p in ("issued", "verified", "declared", "missing")])
+    return page, status
+
+
+def _origin(f: PrefilledField, known: dict) -> str | None:
+    """Where a prefilled value came from, in words: a material and its date, the ID number, a parent's record."""
+    if f.value is None:
+        return None
+    m = known.get(f.material_id) if f.material_id else None
+    if m is not None:
+        return _("From the %(material)s issued on %(day)s", material=words.material_name(m.kind),
+                 day=m.issued_on.isoformat())
+    source = f.source or ""
+    if source.startswith("parent."):
+        return _("From the parent's record")
+    if source.startswith("entity."):
+        return _("From the business register")
+    if source.startswith("person.") and source.removeprefix("person.") in FROM_ID_NUMBER:
+        return _("From the resident ID number")
+    return _("From the record on file")
+
+
+def filed(pid: str, aid: str):
+    """A submitted or decided application: what was filed (masked), its status and dates. Nothing to edit."""
+    app = services().applications.get(aid)
+    service = services().catalog.services.get(app.service)
+    labels = {f.name: (f.label.zh if is_chinese() else f.label.en, f.source) for f in (service.fields if service
+                                                                                      else ())}
+    rows = [{"label": labels.get(k, (k, None))[0], "value": shown(str(v), labels.get(k, (k, None))[1])}
+            for k, v in app.fields.items()]
+    return render_template("citizen/filed.html", pid=pid, app=app, name=words.service_name(app.service),
+                           status=words.application_status(app.status), rows=rows, back=page_url(pid))
+
+
+# --- preferences -----------------------------------------------------------------------------------------------
+def preferences():
+    pid = visitor().pid
+    store = services().preferences
+    current = store.get(pid)
+    if request.method == "GET":
+        channels = [c for c in current.channels if not (c == "sms" and current.sms_opted_out)]
+        shown_form = {"channel_1": channels[0] if channels else "", "channel_2": channels[1] if len(channels) > 1
+                      else "", "language": current.language, "quiet_hours": current.quiet_hours or "",
+                      "sms_opt_out": current.sms_opted_out}
+        return _preferences_page(shown_form, {})
+    typed = {k: (request.form.get(k) or "").strip() for k in ("channel_1", "channel_2", "language", "quiet_hours")}
+    typed["sms_opt_out"] = request.form.get("sms_opt_out") == CONFIRM
+    chosen, errors = check_preferences(typed)
+    if errors:
+        return _preferences_page(typed, errors, 422)
+    now = datetime.now(services().settings.zone)
+    store.set(pid, chosen, now)
+    if typed["sms_opt_out"]:
+        store.opt_out_sms(pid, "chosen on the personal page", now)
+    elif current.sms_opted_out:  # unticked: the person says SMS may come again (when SMS is among the channels)
+        personal().lift_sms_opt_out(pid, now)
+    flash(_("Your preferences are saved."), "success")
+    return redirect(request.path, code=303)
+
+
+def check_preferences(typed: dict) -> tuple[Preferences | None, dict[str, str]]:
+    """The rules of PUT /api/v1/persons/{pid}/preferences: known channels, each once; a known language; quiet
+    hours as HH:MM-HH:MM or empty for the service's default. Opting out of SMS takes SMS off the channels."""
+    errors = {}
+    for name in ("channel_1", "channel_2"):
+        if typed[name] not in ("", *PUSH_CHANNELS):
+            errors[name] = _("choose SMS, e-mail or none")
+    if not errors and typed["channel_2"] and typed["channel_2"] == typed["channel_1"]:
+        errors["channel_2"] = _("already your first choice")
+    if typed["language"] not in LANGUAGES:
+        errors["language"] = _("choose Chinese or English")
+    quiet = typed["quiet_hours"]
+    if quiet:
+        start, sep, end = quiet.partition("-")
+        try:
+            if not sep or len(start) != 5 or len(end) != 5:
+                raise ValueError
+            parse_quiet_hours(quiet)
+        except ValueError:
+            errors["quiet_hours"] = _("must be HH:MM-HH:MM, e.g. 22:00-08:00")
+    if errors:
+        return None, errors
+    channels = tuple(c for c in (typed["channel_1"], typed["channel_2"]) if c and not
+                     (c == "sms" and typed["sms_opt_out"]))
+    return Preferences(channels=channels, language=typed["language"], quiet_hours=quiet or None), {}
+
+
+def _preferences_page(form: dict, errors: dict, status: int = 200):
+    choices = [("", _("None")), ("sms", words.channel("sms")), ("email", words.channel("email"))]
+    languages = [("zh-CN", "中文"), ("en", "English")]
+    return render_template("citizen/preferences.html", form=form, errors=errors, choices=choices,
+                           reminder_languages=languages, default_quiet=services().settings.quiet_hours), status

@@ -1,0 +1,159 @@
+"""What the citizen's page shows of one person (themselves or a ward): coming up, inbox, materials, life events,
+family and applications, gathered from the repositories and the pure rules. Reads only; nothing is recorded."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import url_for
+
+from graph.personal import Personal
+from profiles.errors import NotFound, Rejected
+from profiles.prefill import prefill
+from profiles.privacy import mask_text
+from profiles.rules import due_items
+from web.pages import citizen_words as words
+from web.pages.applying import snapshots_for
+from web.pages.guards import services, today, visitor
+from web.pages.i18n import is_chinese
+
+WITHIN_DAYS = 365
+
+
+def personal() -> Personal:
+    return Personal(services().driver, services().settings.neo4j_database)
+
+
+def page_url(pid: str) -> str:
+    return url_for("citizen.home") if pid == visitor().pid else url_for("citizen.person", pid=pid)
+
+
+def review_url(pid: str, aid: str) -> str:
+    return url_for("citizen.review", pid=pid, aid=aid)
+
+
+def page(pid: str, relation: str) -> dict:
+    """Everything the page shows of this person, as plain values for the template."""
+    s = services()
+    as_of = today()
+    snapshot, related = snapshots_for("Person", pid)
+    applications = s.portal.applications_of("Person", pid)
+    wards = services().portal.wards(visitor().pid, as_of)
+    return {
+        "pid": pid, "relation": relation, "person": snapshot.person, "today": as_of,
+        "coming_up": coming_up(snapshot, related, applications, as_of),
+        "inbox": inbox(pid, relation, wards),
+        "materials": materials(snapshot, as_of),
+        "events": [{"kind": words.event_kind(e.kind), "on": e.occurred_on}
+                   for e in sorted(snapshot.events, key=lambda e: (e.occurred_on, e.evid), reverse=True)],
+        "family": family(pid, wards),
+        "applications": [application_row(pid, a) for a in applications],
+        "wards": [{"pid": w, "name": _name(w), "url": url_for("citizen.person", pid=w)} for w in wards],
+    }
+
+
+def coming_up(snapshot, related, applications: list[dict], as_of) -> list[dict]:
+    """Due items within a year, soonest first, with why, what to bring and where to apply."""
+    catalog = services().catalog
+    pid = snapshot.subject_id
+    drafts = [a for a in applications if a["status"] == "draft"]
+    out = []
+    for item in due_items(snapshot, catalog, as_of, within=WITHIN_DAYS):
+        draft = next((a for a in drafts if a["service"] == item.service and a.get("due_on") == item.due_on), None) \
+            or next((a for a in drafts if a["service"] == item.service), None)
+        try:
+            checklist = prefill(snapshot, catalog, [item.service], as_of, related).materials
+        except Rejected:  # a service the catalog no longer offers to persons: nothing to prefill
+            checklist = ()
+        out.append({
+            "service": item.service, "name": words.service_name(item.service), "due_on": item.due_on,
+            "days_left": words.days_left(item.due_on, as_of), "reason": words.due_reason(item, snapshot),
+            "rule": item.reason.rule, "source": words.reason_source(item, snapshot),
+            "bring": [{"name": m.name_zh if is_chinese() else m.name_en, "state": m.state,
+                       "said": words.checklist_state(m.state), "expires_on": m.expires_on} for m in checklist],
+            "url": review_url(pid, draft["aid"]) if draft else url_for("citizen.apply", pid=pid, code=item.service),
+            "draft": draft is not None,
+        })
+    return out
+
+
+def inbox(pid: str, relation: str, wards: list[str]) -> list[dict]:
+    """The visitor's notices (about themselves and their wards); on a ward's page, those about the ward. The
+    inbox's own notices first, then the SMS and e-mail copies; newest first within each."""
+    me = visitor().pid
+    notices = services().notices.for_recipient("Person", me)
+    if relation == "ward":
+        notices = [n for n in notices if n.subject_id == pid]
+    zone = services().settings.zone
+    rows = []
+    for n in sorted(notices, key=lambda n: (n.channel != "inbox", -(n.created_at or datetime.min).timestamp())):
+        about = None if n.subject_id == me else (_name(n.subject_id) if n.subject_id in wards else None)
+        rows.append({
+            "nid": n.nid, "kind": words.notice_kind(n.kind), "service": words.service_name(n.service),
+            "due_on": n.due_on, "channel": words.channel(n.channel), "unread": n.read_at is None,
+            "at": n.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if n.created_at else "",
+            "about": about, "url": notice_url(n, wards),
+        })
+    return rows
+
+
+def notice_url(notice, wards: list[str]) -> str | None:
+    """The prefilled application a notice leads to: a person's on this page, a business's on the enterprise page."""
+    if not notice.aid:
+        return None
+    if notice.subject_id == visitor().pid or notice.subject_id in wards:
+        return review_url(notice.subject_id, notice.aid)
+    service = services().catalog.services.get(notice.service)
+    if service is not None and service.audience == "entity":
+        return f"/biz/applications/{notice.aid}"
+    return None
+
+
+def materials(snapshot, as_of) -> dict:
+    """Current materials (valid, expiring, expired) and the superseded ones apart, numbers masked."""
+    rows = []
+    for m in sorted(snapshot.materials, key=lambda m: (m.kind, -m.version)):
+        status = m.status(as_of)
+        rows.append({"mid": m.mid, "name": words.material_name(m.kind), "number": mask_text(m.number, 2, 2),
+                     "issuer": m.issuer, "issued_on": m.issued_on, "expires_on": m.expires_on, "status": status,
+                     "status_said": words.material_status(status), "provenance": m.provenance,
+                     "provenance_said": words.provenance(m.provenance), "version": m.version})
+    return {"current": [r for r in rows if r["status"] != "superseded"],
+            "superseded": [r for r in rows if r["status"] == "superseded"]}
+
+
+def family(pid: str, wards: list[str]) -> list[dict]:
+    """Parents, children, spouse and businesses; a ward of the visitor links to their page."""
+    me = visitor().pid
+    rows = []
+    for link in services().portal.links("Person", pid):
+        name = link.name if link.other_label == "Entity" else _name(link.other_id)
+        url = None
+        if link.other_label == "Person" and link.other_id in wards:
+            url = url_for("citizen.person", pid=link.other_id)
+        elif link.other_label == "Person" and link.other_id == me:
+            url = url_for("citizen.home")
+        rows.append({"relation": words.relation(link.type, link.outgoing), "name": name, "url": url,
+                     "born": link.birth_date, "ward": link.other_id in wards})
+    return rows
+
+
+def application_row(pid: str, a: dict) -> dict:
+    return {"aid": a["aid"], "service": words.service_name(a["service"]), "status": a["status"],
+            "status_said": words.application_status(a["status"]), "created_on": a.get("created_on"),
+            "submitted_on": a.get("submitted_on"), "decide_by": a.get("decide_by"),
+            "decided_on": a.get("decided_on"), "url": review_url(pid, a["aid"])}
+
+
+def access_log(pid: str) -> list[dict]:
+    zone = services().settings.zone
+    return [{"at": r.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), "actor": r.actor,
+             "role": words.role(r.role), "purpose": r.purpose, "what": r.what}
+            for r in services().access_log.for_subject(pid)]
+
+
+def _name(pid: str) -> str:
+    try:
+        return services().subjects.get_person(pid).name
+    except NotFound:
+        return "—"

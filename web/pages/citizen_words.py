@@ -1,0 +1,162 @@
+"""The words of the citizen's pages: statuses, channels, provenances, events, relations and the reason an item is
+due, in plain language in the visitor's language (each msgid written out, so the translation check finds it)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from flask_babel import gettext as _
+
+from profiles.catalog import model
+from profiles.rules import DueItem, Snapshot, retirement_months
+from web.pages.guards import services
+from web.pages.i18n import is_chinese
+
+
+def text(pair) -> str:
+    """A catalog name (model.Text) in the visitor's language."""
+    return pair.zh if is_chinese() else pair.en
+
+
+def service_name(code: str) -> str:
+    service = services().catalog.services.get(code)
+    return text(service.name) if service else code
+
+
+def material_name(kind: str) -> str:
+    spec = services().catalog.materials.get(kind)
+    if spec is None:
+        return kind
+    return spec.name_zh if is_chinese() else spec.name_en
+
+
+def application_status(status: str) -> str:
+    return {"draft": _("Prepared for you, not yet submitted"), "submitted": _("Submitted, being processed"),
+            "approved": _("Approved"), "rejected": _("Rejected"),
+            "needs_correction": _("Needs correction")}.get(status, status)
+
+
+def notice_kind(kind: str) -> str:
+    return {"reminder": _("Reminder"), "yellow_card": _("Processing time warning"),
+            "red_card": _("Processing time exceeded")}.get(kind, kind)
+
+
+def channel(name: str) -> str:
+    return {"inbox": _("Inbox"), "sms": _("SMS"), "email": _("E-mail")}.get(name, name)
+
+
+def material_status(status: str) -> str:
+    return {"valid": _("Valid"), "expiring": _("Expiring soon"), "expired": _("Expired"),
+            "superseded": _("Replaced by a newer one")}.get(status, status)
+
+
+def provenance(name: str) -> str:
+    return {"issued": _("Issued"), "verified": _("Verified"), "declared": _("Declared"),
+            "missing": _("To fill in")}.get(name, name)
+
+
+def provenance_explained(name: str) -> str:
+    return {"issued": _("Issued: sent to us by the issuing authority's own system, so it cannot be edited here."),
+            "verified": _("Verified: an officer checked the original at a service window."),
+            "declared": _("Declared: you told us; you may correct it when you apply."),
+            "missing": _("To fill in: not on file, please enter it.")}.get(name, name)
+
+
+def checklist_state(state: str) -> str:
+    return {"reusable": _("On file, nothing to bring"),
+            "expiring_before_decision": _("Expires before the decision date: bring a renewed one"),
+            "missing": _("Not on file: please bring it")}.get(state, state)
+
+
+def event_kind(kind: str) -> str:
+    return {"birth": _("Birth"), "school_entry": _("School entry"), "marriage": _("Marriage"),
+            "divorce": _("Divorce"), "household_move": _("Household registration moved"),
+            "retirement": _("Retirement"), "death": _("Death"),
+            "medical_insurance_paid": _("Medical insurance contribution paid"), "founding": _("Founding"),
+            "change": _("Registration change"), "annual_report": _("Annual report"),
+            "closure": _("Closure")}.get(kind, kind)
+
+
+def relation(type_: str, outgoing: bool) -> str:
+    """What the other side is to this person."""
+    names = {("PARENT_OF", True): _("Child"), ("PARENT_OF", False): _("Parent"),
+             ("GUARDIAN_OF", True): _("Under your guardianship"), ("GUARDIAN_OF", False): _("Guardian"),
+             ("SPOUSE_OF", True): _("Spouse"), ("SPOUSE_OF", False): _("Spouse"),
+             ("LEGAL_REP_OF", True): _("Business you represent"), ("SHAREHOLDER_OF", True): _("Shareholding"),
+             ("EMPLOYED_BY", True): _("Employer")}
+    return names.get((type_, outgoing), type_)
+
+
+def role(name: str) -> str:
+    return {"officer": _("Service window officer"), "supervisor": _("Supervisor"), "admin": _("Administrator"),
+            "system": _("Department system")}.get(name, name)
+
+
+def sex(value: str | None) -> str | None:
+    return {"M": _("Male"), "F": _("Female")}.get(value or "", value)
+
+
+# --- why an item is due --------------------------------------------------------------------------------------
+def due_reason(item: DueItem, snapshot: Snapshot) -> str:
+    """The rule's reason in a sentence: which material expires, which birthday, which yearly window, which event."""
+    service = services().catalog.services.get(item.service)
+    kind = item.reason.rule.rsplit(":", 1)[-1]
+    trigger = next((t for t in service.triggers if t.kind == kind), None) if service else None
+    source = item.reason.source
+    if isinstance(trigger, model.ExpiryTrigger):
+        return _("%(material)s expires on %(day)s", material=material_name(trigger.material),
+                 day=item.due_on.isoformat())
+    if isinstance(trigger, model.AgeTrigger):
+        return _age_reason(item, trigger, snapshot)
+    if isinstance(trigger, model.YearlyTrigger):
+        return _("Due every year between %(start)s and %(end)s", start=item.opens_on.isoformat(),
+                 end=item.due_on.isoformat())
+    if isinstance(trigger, model.AfterEventTrigger):
+        event = next((e for e in snapshot.events if f"event:{e.evid}" == source), None)
+        return _("%(event)s on %(day)s: to be done within the time limit", event=event_kind(trigger.event),
+                 day=event.occurred_on.isoformat() if event else "?")
+    return item.reason.detail
+
+
+def _age_reason(item: DueItem, trigger: model.AgeTrigger, snapshot: Snapshot) -> str:
+    if trigger.schedule and snapshot.person is not None:
+        step = next((s for s in trigger.schedule if s.id == item.reason.parameter), None)
+        if step is None:
+            return item.reason.detail
+        years, months = divmod(retirement_months(step, snapshot.person.birth_date), 12)
+        said = _("Reaches the statutory retirement age of %(years)d years %(months)d months on %(day)s",
+                 years=years, months=months, day=item.due_on.isoformat())
+        if "category not on file" in item.reason.detail:
+            said += " " + _("Your category is not on file, so the earliest date not yet passed is used.")
+        return said
+    if trigger.reached_by is not None:
+        return _("Is %(age)d years old by the cut-off date %(day)s", age=trigger.age or 0,
+                 day=item.due_on.isoformat())
+    return _("Turns %(age)d on %(day)s", age=trigger.age or 0, day=item.due_on.isoformat())
+
+
+_YEAR = re.compile(r"^year:(\d{4})$")
+
+
+def reason_source(item: DueItem, snapshot: Snapshot) -> str:
+    """Where the rule looked: a material on file, a life event, the date of birth or a year."""
+    source = item.reason.source
+    if source.startswith("material:"):
+        m = next((m for m in snapshot.materials if m.mid == source.removeprefix("material:")), None)
+        return _("the %(material)s on file", material=material_name(m.kind)) if m else source
+    if source.startswith("event:"):
+        e = next((e for e in snapshot.events if e.evid == source.removeprefix("event:")), None)
+        return _("the %(event)s recorded on %(day)s", event=event_kind(e.kind), day=e.occurred_on.isoformat()) \
+            if e else source
+    if source == "birth_date":
+        return _("the date of birth")
+    found = _YEAR.match(source)
+    return _("the year %(year)s", year=found.group(1)) if found else source
+
+
+def days_left(due_on: date, today: date) -> str:
+    n = (due_on - today).days
+    if n == 0:
+        return _("Due today")
+    return _("Days left: %(n)d", n=n)
