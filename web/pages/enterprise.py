@@ -1,15 +1,100 @@
-"""Placeholder: the enterprise pages (to be built)."""
+"""The enterprise page (企业专属网页): a business's register entry, licences, annual report, what is coming up,
+its reminders, the people linked to it and who looked at its data. A business sees only itself: every id in a path
+is checked against the signed-in business, and a miss is recorded and answered 404."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import datetime
 
-from web.pages.guards import signed_in
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from graph.enterprise import EnterpriseReads
+from profiles.models import ENTITY_KINDS
+from profiles.notices import Notice
+from profiles.rules import due_items
+from web.pages.enterprise_view import WITHIN_DAYS, annual_report, coming_up, mask_number
+from web.pages.guards import refuse, services, signed_in, today, visitor
 
 bp = Blueprint("enterprise", __name__, url_prefix="/biz")
+
+LINK_ORDER = ("LEGAL_REP_OF", "SHAREHOLDER_OF", "EMPLOYED_BY")
+
+
+def reads() -> EnterpriseReads:
+    s = services()
+    return EnterpriseReads(s.driver, s.settings.neo4j_database, s.cipher)
+
+
+def business_id() -> str:
+    """The signed-in business, while the person who signed in is still its legal representative: a session
+    outlives a change in the register only until the next page."""
+    v = visitor()
+    if not v.eid or not v.pid or not services().portal.represents(v.pid, v.eid):
+        refuse(403, f"person {v.pid} no longer represents business {v.eid}")
+    return v.eid  # type: ignore[return-value]
+
+
+def own_notice(eid: str, nid: str) -> Notice:
+    """A reminder about this business, else the attempt is recorded and 404."""
+    notice = services().notices.get(nid)
+    if notice is None or notice.subject_id != eid or notice.kind != "reminder":
+        refuse(404, f"notice {nid} is not about business {eid}")
+    return notice  # type: ignore[return-value]
 
 
 @bp.route("")
 @signed_in("business")
 def home():
-    return render_template("placeholder.html")
+    eid = business_id()
+    s, on = services(), today()
+    snapshot = s.snapshots.load("Entity", eid)
+    entity = snapshot.entity
+    items = due_items(snapshot, s.catalog, on, WITHIN_DAYS)
+    materials = s.holdings.materials("Entity", eid)
+    applications = s.portal.applications_of("Entity", eid)
+    links = sorted((link for link in s.portal.links("Entity", eid) if link.type in LINK_ORDER),
+                   key=lambda link: (LINK_ORDER.index(link.type), link.name or ""))
+    store = reads()
+    notices = store.notices_about(eid)
+    names = store.person_names([link.other_id for link in links if link.other_label == "Person"] +
+                                 [n.recipient_id for n in notices if n.recipient_id != eid])
+    return render_template(
+        "enterprise/home.html", entity=entity, kind_names=ENTITY_KINDS, today=on,
+        report=annual_report(snapshot, s.catalog, items, on),
+        coming=coming_up(items, s.catalog, materials, applications, on),
+        licences=[m for m in materials if not m.superseded], superseded=[m for m in materials if m.superseded],
+        applications=[a for a in applications if a["status"] != "draft"], notices=notices, names=names,
+        links=links, catalog=s.catalog, mask_number=mask_number)
+
+
+@bp.route("/notices/<nid>/read", methods=["POST"])
+@signed_in("business")
+def notice_read(nid: str):
+    own_notice(business_id(), nid)
+    services().notices.mark_read(nid, datetime.now(services().settings.zone))
+    flash(_("Marked as read."), "success")
+    return redirect(url_for("enterprise.home", _anchor="notices"), code=303)
+
+
+@bp.route("/notices/<nid>")
+@signed_in("business")
+def notice_open(nid: str):
+    """Where a reminder's link lands for a business: read now, on to the prefilled application it is about."""
+    notice = own_notice(business_id(), nid)
+    services().notices.mark_read(nid, datetime.now(services().settings.zone))
+    if notice.aid:
+        return redirect(url_for("enterprise.application", aid=notice.aid), code=303)
+    return redirect(url_for("enterprise.home", _anchor="notices"), code=303)
+
+
+@bp.route("/access-log")
+@signed_in("business")
+def access_log():
+    eid = business_id()
+    zone = services().settings.zone
+    records = [(r.at.astimezone(zone), r) for r in services().access_log.for_subject(eid)]
+    return render_template("enterprise/access_log.html", records=records)
+
+
+from web.pages import enterprise_apply  # noqa: E402,F401  (its routes join this blueprint)

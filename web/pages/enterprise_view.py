@@ -1,0 +1,167 @@
+"""What the enterprise page shows, worked out from the business's snapshot: the annual report's state, the items
+coming up with the draft or form that settles each, the reasons in words, and form values masked for display."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+
+from profiles.catalog import model
+from profiles.models import Material
+from profiles.prefill import PrefilledField
+from profiles.privacy import mask_email, mask_id_number, mask_phone, mask_text
+from profiles.rules import DueItem, Snapshot
+from web.pages.i18n import is_chinese
+
+ANNUAL_REPORT = "enterprise_annual_report"  # profiles/catalog/services/enterprise_annual_report.yaml
+WITHIN_DAYS = 365
+
+
+@dataclass(frozen=True)
+class AnnualReport:
+    """Where this business stands with its annual report (年报).
+
+    state: due (the window is open and it is not filed), filed (filed in this year's window), missed (this year's
+    window closed without it), first (established this year: the first report is due next year), waiting (the
+    window has not opened yet)."""
+
+    state: str
+    report_year: int  # the year the report is about
+    opens_on: date
+    due_on: date
+    days_left: int | None = None
+    filed_on: date | None = None
+    next_opens_on: date | None = None  # the following window, when this one is settled or closed
+
+
+def yearly_trigger(service: model.Service) -> model.YearlyTrigger:
+    return next(t for t in service.triggers if isinstance(t, model.YearlyTrigger))
+
+
+def annual_report(snapshot: Snapshot, catalog: model.Catalog, items: list[DueItem], today: date
+                  ) -> AnnualReport | None:
+    service = catalog.services.get(ANNUAL_REPORT)
+    entity = snapshot.entity
+    if service is None or entity is None:
+        return None
+    t = yearly_trigger(service)
+    opens, closes = t.window_from.in_year(today.year), t.window_to.in_year(today.year)
+    item = next((i for i in items if i.service == ANNUAL_REPORT), None)
+    following = t.window_from.in_year(today.year + 1)
+    if entity.established_on.year >= today.year:  # 企业信息公示暂行条例 第八条: from the year after it was set up
+        first = entity.established_on.year + 1
+        return AnnualReport("first", entity.established_on.year, t.window_from.in_year(first),
+                            t.window_to.in_year(first))
+    filed = _filed_on(snapshot, t, opens, closes)
+    if filed is not None:
+        return AnnualReport("filed", today.year - 1, opens, closes, filed_on=filed, next_opens_on=following)
+    if today < opens:
+        return AnnualReport("waiting", today.year - 1, opens, closes, days_left=(closes - today).days)
+    if today <= closes:
+        return AnnualReport("due", today.year - 1, opens, closes, days_left=(closes - today).days)
+    return AnnualReport("missed", today.year - 1, opens, closes,
+                        next_opens_on=item.opens_on if item else following)
+
+
+def _filed_on(snapshot: Snapshot, t: model.YearlyTrigger, opens: date, closes: date) -> date | None:
+    """The report filed in this year's window: the register's event, or an application submitted here."""
+    days = [e.occurred_on for e in snapshot.events if e.kind == t.done_event and opens <= e.occurred_on <= closes]
+    days += [a.submitted_on for a in snapshot.applications
+             if a.service == ANNUAL_REPORT and a.submitted_on is not None and opens <= a.submitted_on <= closes]
+    return max(days, default=None)
+
+
+@dataclass(frozen=True)
+class ComingUp:
+    item: DueItem
+    service: model.Service
+    reason: str
+    open: bool  # today is inside the item's window: an application now settles it
+    draft_aid: str | None  # the scan's prefilled draft for it, if one was prepared
+
+
+def coming_up(items: list[DueItem], catalog: model.Catalog, materials: Iterable[Material],
+              applications: list[dict], today: date) -> list[ComingUp]:
+    drafts = {(a["service"], a.get("due_on")): a["aid"] for a in applications if a["status"] == "draft"}
+    by_mid = {m.mid: m for m in materials}
+    return [ComingUp(i, catalog.services[i.service], reason_text(i, catalog, by_mid), i.opens_on <= today,
+                     drafts.get((i.service, i.due_on)))
+            for i in items if i.service in catalog.services]
+
+
+def draft_for(applications: list[dict], code: str, due_on: date) -> str | None:
+    return next((a["aid"] for a in applications
+                 if a["status"] == "draft" and a["service"] == code and a.get("due_on") == due_on), None)
+
+
+def reason_text(item: DueItem, catalog: model.Catalog, by_mid: dict[str, Material]) -> str:
+    """The rule's reason in the visitor's language (the evaluator's own detail is English, for logs and the API)."""
+    kind, _sep, ref = item.reason.source.partition(":")
+    if kind == "material" and ref in by_mid:
+        m = by_mid[ref]
+        spec = catalog.materials.get(m.kind)
+        name = (spec.name_zh if is_chinese() else spec.name_en) if spec else m.kind
+        return _("%(material)s expires on %(day)s", material=name, day=m.expires_on.isoformat() if m.expires_on
+                 else "")
+    if kind == "year":
+        return _("Yearly filing window: %(opens)s to %(due)s", opens=item.opens_on.isoformat(),
+                 due=item.due_on.isoformat())
+    if kind == "event":
+        return _("Follows an event on %(day)s", day=item.opens_on.isoformat())
+    return item.reason.detail
+
+
+# --- form values as the page shows them ------------------------------------------------------------------------
+def masker(name: str, source: str | None):
+    """How a field's value is masked on the page, or None when it may be shown: ID numbers, phones, e-mail
+    addresses and material numbers never appear in clear (DESIGN §7)."""
+    src = source or ""
+    if src.endswith(".id_number") or name.endswith("id_number"):
+        return mask_id_number
+    if src.endswith(".phone") or name.endswith("phone"):
+        return mask_phone
+    if src.endswith(".email") or name.endswith("email"):
+        return mask_email
+    if src.endswith("].number") or name.endswith("_number"):
+        return mask_number
+    return None
+
+
+def mask_number(number: str) -> str:
+    """A material's number as the API shows it (web/api/holdings.py): two characters either end."""
+    return mask_text(number, 2, 2)
+
+
+def shown(name: str, source: str | None, value: str | None) -> str:
+    if not value:
+        return ""
+    mask = masker(name, source)
+    return mask(value) if mask else value
+
+
+def keep_on_file(fields: Iterable[PrefilledField], posted: dict[str, str]) -> dict[str, str]:
+    """An editable value that is masked on the page (a phone on file) is not sent back in clear: left empty, it
+    means "keep what is on file"."""
+    out = dict(posted)
+    for f in fields:
+        if not f.locked and f.value and masker(f.name, f.source) and not (out.get(f.name) or "").strip():
+            out[f.name] = f.value
+    return out
+
+
+def source_text(source: str | None, catalog: model.Catalog) -> str:
+    """Where a prefilled value comes from, in words."""
+    if source is None:
+        return _("Asked of you")
+    if source.startswith("material["):
+        spec = catalog.materials.get(source.removeprefix("material[").partition("]")[0])
+        if spec is not None:
+            return spec.name_zh if is_chinese() else spec.name_en
+    if source.startswith("entity.legal_rep."):
+        return _("The legal representative's record")
+    if source.startswith("entity."):
+        return _("The business register")
+    return source
