@@ -1,15 +1,178 @@
-"""Placeholder: the officer pages (to be built)."""
+"""The officer console's way in to a record: the search by ID number or credit code with a stated purpose, the
+profile (materials, events, due items, applications, relationship picture), revealing a number with a reason, and
+opening a linked record (its own purpose). Every page that shows a record writes the access record first."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import abort, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from web.pages.guards import signed_in
+from profiles.applications import card
+from profiles.errors import NotFound
+from profiles.identifiers import InvalidIdentifier, parse_resident_id, parse_uscc, region_name
+from profiles.privacy import mask_id_number, mask_phone
+from profiles.rules import due_items
+from web.pages.guards import purpose_for, record_view, services, signed_in, state_purpose, today
+from web.pages.officer_charts import Node, relationship_picture
+from web.pages.officer_common import (
+    PLURAL,
+    bp,
+    clean_text,
+    days_left,
+    label_of,
+    load,
+    material_name,
+    relation,
+    term,
+)
 
-bp = Blueprint("officer", __name__, url_prefix="/officer")
+__all__ = ["bp"]
+
+# Offered in the purpose field's list; any other text may be typed.
+PURPOSES = (_l("Handling an application at the window"), _l("Checking materials for a service"),
+            _l("Following up a reminder"), _l("Answering the person's enquiry"),
+            _l("Reviewing an application near its time limit"), _l("Correcting a record at the holder's request"))
+REVEALABLE = {"id_number": "revealed ID number", "phone": "revealed phone number"}
+
+
+def identify(text: str) -> tuple[str, str]:
+    """(label, canonical number) by shape: a resident ID number, else a credit code; the error of the likelier."""
+    cleaned = "".join(text.split()).replace("-", "").upper()
+    try:
+        return "Person", parse_resident_id(text, today()).number
+    except InvalidIdentifier as id_error:
+        try:
+            return "Entity", parse_uscc(text)
+        except InvalidIdentifier as code_error:
+            digits = cleaned[:-1].isdigit() and (cleaned[-1:].isdigit() or cleaned[-1:] == "X")
+            # Resident ID numbers never start with 9; most credit codes do (registered by market regulation).
+            raise (id_error if digits and not cleaned.startswith("9") else code_error) from None
+
+
+def _search_page(status: int = 200, errors: dict | None = None, purpose: str = "", typed: str | None = None,
+                 not_found: bool = False):
+    return render_template("officer/home.html", errors=errors or {}, purpose=purpose, purposes=PURPOSES,
+                           typed=typed, not_found=not_found), status
 
 
 @bp.route("")
 @signed_in("officer")
 def home():
-    return render_template("placeholder.html")
+    return _search_page()
+
+
+@bp.post("/search")
+@signed_in("officer")
+def search():
+    """Find a record by its number; the stated purpose comes first: without it nothing is looked up."""
+    raw = (request.form.get("number") or "").strip()
+    purpose, purpose_error = clean_text(request.form.get("purpose"))
+    errors = {"purpose": purpose_error} if purpose_error else {}
+    label = number = None
+    if not raw:
+        errors["number"] = _("required")
+    elif len(raw) > 40:
+        errors["number"] = _("at most %(n)d characters", n=40)
+    else:
+        try:
+            label, number = identify(raw)
+        except InvalidIdentifier as exc:
+            errors["number"] = _(exc.reason)
+    typed = (mask_id_number(number) if number else None)
+    if errors:
+        return _search_page(422, errors, purpose, typed)
+    subjects = services().subjects
+    try:
+        found = subjects.find_person(number) if label == "Person" else subjects.find_entity(number)
+    except NotFound:
+        return _search_page(404, {}, purpose, typed, not_found=True)
+    sid = found.pid if label == "Person" else found.eid
+    state_purpose(label, sid, purpose)
+    record_view(label, sid, "search", purpose=purpose)
+    return redirect(url_for(".profile", kind=PLURAL[label], sid=sid), code=303)
+
+
+@bp.get("/<any(persons, entities):kind>/<sid>")
+@signed_in("officer")
+def profile(kind: str, sid: str):
+    label = label_of(kind)
+    purpose = purpose_for(label, sid)
+    try:
+        snapshot = services().snapshots.load(label, sid)
+    except NotFound:
+        abort(404)
+    record_view(label, sid, "profile", purpose=purpose)
+    on = today()
+    catalog = services().catalog
+    relatives = services().portal.links(label, sid)
+    materials = sorted(snapshot.materials, key=lambda m: (m.kind, -m.version))
+    events = sorted(snapshot.events, key=lambda e: (e.occurred_on, e.evid), reverse=True)
+    applications = []
+    for a in services().portal.applications_of(label, sid):
+        service = catalog.services.get(a["service"])
+        colour = "none"
+        if a["status"] == "submitted" and a.get("submitted_on") and service:
+            colour = card(a["submitted_on"], service.time_limit_days, on)
+        applications.append({**a, "card": colour, "days_left": days_left(a.get("decide_by"))})
+    record = snapshot.person or snapshot.entity
+    picture_nodes = [Node(r.other_label, r.name or "—", relation(r.type, r.outgoing)) for r in relatives] + [
+        Node("Material", material_name(m.kind), _("holds"), term("status", m.status(on)))
+        for m in materials if not m.superseded]
+    picture = relationship_picture(
+        "relations", _("Relationship picture of %(name)s", name=record.name),
+        _("%(name)s in the centre; around it %(n)d related people and businesses and %(m)d materials on file.",
+          name=record.name, n=len(relatives), m=len(picture_nodes) - len(relatives)),
+        record.name, picture_nodes)
+    return render_template(
+        "officer/profile.html", kind=kind, label=label, sid=sid, purpose=purpose, person=snapshot.person,
+        entity=snapshot.entity, region=region_name(record.region) if record.region else None, materials=materials,
+        events=events, due=due_items(snapshot, catalog, on, 365), applications=applications, relatives=relatives,
+        picture=picture, picture_nodes=picture_nodes, on=on, errors={})
+
+
+@bp.route("/persons/<sid>/reveal", methods=["GET", "POST"])
+@signed_in("officer")
+def reveal(sid: str):
+    """Show one full number once, for a stated reason that goes into the access log; never kept anywhere."""
+    purpose = purpose_for("Person", sid)
+    if request.method == "GET":
+        return render_template("officer/reveal.html", sid=sid, errors={}, reason="", what="id_number")
+    what = request.form.get("what") or "id_number"
+    reason, error = clean_text(request.form.get("reason"))
+    errors = {"reason": error} if error else {}
+    if what not in REVEALABLE:
+        errors["what"] = _("choose the ID number or the phone number")
+    if errors:
+        return render_template("officer/reveal.html", sid=sid, errors=errors, reason=reason, what=what), 422
+    person = load("Person", sid)
+    value = person.id_number if what == "id_number" else person.phone
+    if not value:
+        return render_template("officer/reveal.html", sid=sid, errors={"what": _("no phone number on file")},
+                               reason=reason, what=what), 422
+    record_view("Person", sid, f"{REVEALABLE[what]} (reason: {reason})", purpose=purpose)
+    answer = make_response(render_template("officer/reveal.html", sid=sid, errors={}, reason=reason, what=what,
+                                           value=value, masked=mask_id_number(value) if what == "id_number"
+                                           else mask_phone(value)))
+    answer.headers["Cache-Control"] = "no-store"  # the clear number must not linger in a cache
+    return answer
+
+
+@bp.route("/<any(persons, entities):kind>/<sid>/open", methods=["GET", "POST"])
+@signed_in("officer")
+def open_record(kind: str, sid: str):
+    """A record reached by a link (a relative, the queue): it needs its own stated purpose, never inherited."""
+    label = label_of(kind)
+    if request.method == "GET":
+        return render_template("officer/open.html", kind=kind, sid=sid, purpose="", purposes=PURPOSES, errors={})
+    purpose, error = clean_text(request.form.get("purpose"))
+    if error:
+        return render_template("officer/open.html", kind=kind, sid=sid, purpose=purpose, purposes=PURPOSES,
+                               errors={"purpose": error}), 422
+    load(label, sid)
+    state_purpose(label, sid, purpose)
+    record_view(label, sid, "opened from a link", purpose=purpose)
+    return redirect(url_for(".profile", kind=kind, sid=sid), code=303)
+
+
+from web.pages import officer_desk, officer_prefill, officer_window  # noqa: E402,F401  (their routes join bp)

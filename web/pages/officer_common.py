@@ -1,0 +1,158 @@
+"""What every officer-console page shares: the blueprint, the record kinds in URLs, loading a record, checking free
+text, the console's graph reader, and the words (in both languages) for the statuses and relations it shows."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+
+from flask import Blueprint, abort
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from graph.console import Console
+from profiles.errors import NotFound
+from profiles.models import ENTITY_KINDS, Entity, Person
+from profiles.privacy import mask_email, mask_id_number, mask_phone, mask_text
+from web.pages.guards import services, today
+from web.pages.i18n import is_chinese
+
+bp = Blueprint("officer", __name__, url_prefix="/officer")
+
+KINDS = {"persons": "Person", "entities": "Entity"}  # the record kind in a URL -> its graph label
+PLURAL = {label: kind for kind, label in KINDS.items()}
+AUDIENCE = {"Person": "person", "Entity": "entity"}
+MAX_TEXT = 200
+
+TERMS = {
+    "provenance": {"issued": _l("issued"), "verified": _l("verified at a window"), "declared": _l("declared"),
+                   "missing": _l("missing")},
+    "status": {"valid": _l("valid"), "expiring": _l("expiring"), "expired": _l("expired"),
+               "superseded": _l("superseded")},
+    "state": {"reusable": _l("on file, reused"), "expiring_before_decision": _l("expires before the decision"),
+              "missing": _l("missing")},
+    "card": {"none": _l("on time"), "yellow": _l("yellow card"), "red": _l("red card"),
+             "yellow_card": _l("yellow card"), "red_card": _l("red card")},
+    "application": {"draft": _l("draft"), "submitted": _l("submitted"), "approved": _l("approved"),
+                    "rejected": _l("rejected"), "needs_correction": _l("needs correction")},
+    "event": {"birth": _l("birth"), "school_entry": _l("school entry"), "marriage": _l("marriage"),
+              "divorce": _l("divorce"), "household_move": _l("household move"), "retirement": _l("retirement"),
+              "death": _l("death"), "medical_insurance_paid": _l("medical insurance paid"),
+              "founding": _l("founding"), "change": _l("registration change"), "annual_report": _l("annual report"),
+              "closure": _l("closure")},
+    "sex": {"M": _l("male"), "F": _l("female")},
+    "channel": {"inbox": _l("inbox"), "sms": _l("SMS"), "email": _l("e-mail")},
+    "notice": {"pending": _l("pending"), "sending": _l("sending"), "sent": _l("sent"), "delivered": _l("delivered"),
+               "undelivered": _l("undelivered"), "failed": _l("failed"), "skipped": _l("skipped")},
+    "rule": {"expiry": _l("a material expires"), "age": _l("an age is reached"), "yearly": _l("a yearly deadline"),
+             "after_event": _l("a deadline after an event")},
+    "entity_status": {"active": _l("active"), "closed": _l("closed")},
+}
+# (relation type, the record is its start node) -> what the other side is to the record
+RELATIONS = {
+    ("PARENT_OF", True): _l("child"), ("PARENT_OF", False): _l("parent"),
+    ("GUARDIAN_OF", True): _l("ward"), ("GUARDIAN_OF", False): _l("guardian"),
+    ("SPOUSE_OF", True): _l("spouse"), ("SPOUSE_OF", False): _l("spouse"),
+    ("LEGAL_REP_OF", True): _l("legal representative of"), ("LEGAL_REP_OF", False): _l("legal representative"),
+    ("SHAREHOLDER_OF", True): _l("shareholder of"), ("SHAREHOLDER_OF", False): _l("shareholder"),
+    ("EMPLOYED_BY", True): _l("employed by"), ("EMPLOYED_BY", False): _l("employee"),
+}
+
+
+def label_of(kind: str) -> str:
+    if kind not in KINDS:
+        abort(404)
+    return KINDS[kind]
+
+
+def load(label: str, sid: str) -> Person | Entity:
+    """The record, or 404 (a missing record is not a refusal: the purpose check came first)."""
+    try:
+        return services().subjects.get_person(sid) if label == "Person" else services().subjects.get_entity(sid)
+    except NotFound:
+        abort(404)
+        raise AssertionError("unreachable") from None
+
+
+def console() -> Console:
+    s = services()
+    return Console(s.driver, s.settings.neo4j_database, s.cipher)
+
+
+def clean_text(raw: str | None, required: bool = True, limit: int = MAX_TEXT) -> tuple[str, str | None]:
+    """(the text, NFC and trimmed; an error or None): required, at most `limit` characters, no control characters."""
+    text = unicodedata.normalize("NFC", (raw or "").strip())
+    if not text:
+        return text, (_("required") if required else None)
+    if len(text) > limit:
+        return text, _("at most %(n)d characters", n=limit)
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        return text, _("contains characters that are not allowed")
+    return text, None
+
+
+def parse_day(raw: str | None, required: bool = True) -> tuple[date | None, str | None]:
+    text = (raw or "").strip()
+    if not text:
+        return None, (_("required") if required else None)
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None, _("not a real calendar date (YYYY-MM-DD)")
+    if day.year < 1900:
+        return None, _("before 1900")
+    return day, None
+
+
+def term(group: str, value: str | None) -> str:
+    return str(TERMS.get(group, {}).get(value or "", value or ""))
+
+
+def relation(type_: str, outgoing: bool) -> str:
+    return str(RELATIONS.get((type_, outgoing), type_))
+
+
+def bilingual(zh: str, en: str) -> str:
+    return zh if is_chinese() else en
+
+
+def service_name(code: str) -> str:
+    service = services().catalog.services.get(code)
+    return bilingual(service.name.zh, service.name.en) if service else code
+
+
+def material_name(kind: str) -> str:
+    spec = services().catalog.materials.get(kind)
+    return bilingual(spec.name_zh, spec.name_en) if spec else kind
+
+
+def entity_kind(kind: str) -> str:
+    names = ENTITY_KINDS.get(kind)
+    return bilingual(*names) if names else kind
+
+
+def masked(source: str | None, name: str, value: str | None) -> str | None:
+    """A form value as the page may show it: ID numbers, phones, e-mails and material numbers masked."""
+    if value is None:
+        return None
+    where = f"{source or ''} {name}"
+    if "id_number" in where:
+        return mask_id_number(value)
+    if "phone" in where:
+        return mask_phone(value)
+    if "email" in where:
+        return mask_email(value)
+    if source and source.startswith("material[") and source.endswith("].number"):
+        return mask_text(value, 2, 2)
+    return value
+
+
+def days_left(decide_by: date | None) -> int | None:
+    return (decide_by - today()).days if decide_by else None
+
+
+@bp.context_processor
+def _words() -> dict:
+    return {"term": term, "relation": relation, "service_name": service_name, "material_name": material_name,
+            "entity_kind": entity_kind, "bilingual": bilingual, "plural": PLURAL,
+            "mask_number": lambda number: mask_text(number, 2, 2)}

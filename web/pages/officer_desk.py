@@ -1,0 +1,104 @@
+"""The officers' desk: the application queue by decision date with yellow and red cards and the departments' card
+inbox; and the supervisors' dashboard (notices per day, due items per service, materials reused) as SVG charts."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime, time, timedelta
+
+from flask import render_template
+from flask_babel import gettext as _
+
+from graph.scan import scan_due
+from profiles.applications import card
+from profiles.notices import CHANNELS, STATUSES
+from web.pages.guards import services, signed_in, today, visitor
+from web.pages.officer_charts import bars, colour, stacked_columns
+from web.pages.officer_common import bp, console, days_left, material_name, service_name, term
+
+DUE_HORIZON = 90
+DUE_CACHE_S = 600  # the dashboard's due counts: one scan per ten minutes at most, whoever looks
+DAYS = 30
+
+
+def _scope() -> tuple[list[str] | None, list[str] | None, bool]:
+    """(service codes, department names, everything?) the signed-in officer's desk shows. Supervisors and admins
+    see every department; an officer the services of their own department, or every one when their department
+    (a one-stop centre) handles none of the catalog's services itself."""
+    v = visitor()
+    catalog = services().catalog
+    mine = sorted(code for code, s in catalog.services.items() if s.department.zh == v.data.get("department"))
+    if v.role in ("supervisor", "admin") or not mine:
+        return None, None, True
+    return mine, sorted({catalog.services[c].department.zh for c in mine}), False
+
+
+@bp.get("/queue")
+@signed_in("officer")
+def queue():
+    codes, departments, everything = _scope()
+    on = today()
+    rows = [{"row": r, "card": card(r.submitted_on, r.time_limit_days, on), "days_left": days_left(r.decide_by)}
+            for r in console().queue(codes)]
+    return render_template("officer/queue.html", rows=rows, cards=console().cards(departments),
+                           everything=everything, department=visitor().data.get("department"),
+                           role=visitor().role)
+
+
+def due_per_service(on) -> dict[str, int]:
+    """Due items per service in the next DUE_HORIZON days (the daily scan's own query), cached per day for
+    DUE_CACHE_S seconds in Redis."""
+    s = services()
+    key = f"officer:dashboard:due:{on.isoformat()}"
+    cached = s.redis.get(key)
+    if cached is not None:
+        return json.loads(cached)
+    counts = Counter(item.service for item in scan_due(s.driver, s.settings.neo4j_database, s.catalog, on,
+                                                       DUE_HORIZON))
+    s.redis.set(key, json.dumps(counts), ex=DUE_CACHE_S)
+    return dict(counts)
+
+
+def _per_day(rows, days, column: int, names: tuple[str, ...]) -> list[tuple[str, list[int]]]:
+    """Series by channel (column 1) or status (column 2), one value per day; series with no notice left out."""
+    index = {d: i for i, d in enumerate(days)}
+    series = {name: [0] * len(days) for name in names}
+    for row in rows:
+        if row[0] in index and row[column] in series:
+            series[row[column]][index[row[0]]] += row[3]
+    return [(name, values) for name, values in series.items() if any(values)]
+
+
+@bp.get("/dashboard")
+@signed_in("officer", roles=("supervisor", "admin"))
+def dashboard():
+    on = today()
+    s = services()
+    days = [on - timedelta(days=DAYS - 1 - i) for i in range(DAYS)]
+    since = datetime.combine(days[0], time(0), tzinfo=s.settings.zone)
+    rows = console().notices_per_day(since, s.settings.tz)
+    labels = [d.strftime("%m-%d") for d in days]
+    charts = []
+    for chart_id, column, names, group, title in (
+            ("by-channel", 1, CHANNELS, "channel", _("Notices per day by channel, last %(n)d days", n=DAYS)),
+            ("by-status", 2, STATUSES, "notice", _("Notices per day by outcome, last %(n)d days", n=DAYS))):
+        series = [(term(group, name), values) for name, values in _per_day(rows, days, column, names)]
+        total = sum(sum(v) for _n, v in series)
+        svg = stacked_columns(chart_id, title, _("%(total)d notices from %(first)s to %(last)s, one column a day.",
+                                                 total=total, first=days[0].isoformat(), last=on.isoformat()),
+                              labels, series)
+        charts.append({"id": chart_id, "title": title, "svg": svg, "days": days, "total": total,
+                       "legend": [(name, colour(n)) for n, (name, _v) in enumerate(series)], "series": series})
+    due = sorted(due_per_service(on).items(), key=lambda kv: (-kv[1], kv[0]))
+    due_rows = [(service_name(code), n) for code, n in due]
+    due_title = _("Due items per service, next %(n)d days", n=DUE_HORIZON)
+    due_svg = bars("due", due_title, _("%(total)d due items in %(services)d services.",
+                                       total=sum(n for _c, n in due), services=len(due)), due_rows)
+    reuse = [(material_name(kind), reuses, materials) for kind, reuses, materials in console().reuse_by_kind()]
+    reuse_title = _("Materials reused instead of handed in again, by kind")
+    reuse_svg = bars("reuse", reuse_title, _("%(total)d documents nobody had to hand in again.",
+                                             total=sum(r for _k, r, _m in reuse)),
+                     [(name, r) for name, r, _m in reuse])
+    return render_template("officer/dashboard.html", charts=charts, due_rows=due_rows, due_title=due_title,
+                           due_svg=due_svg, reuse=reuse, reuse_title=reuse_title, reuse_svg=reuse_svg, on=on)

@@ -1,0 +1,164 @@
+"""一表通 at the window: the unified form for the services chosen (values, provenance, source, locked issued values,
+the materials checklist, the decision date), its print view, and filing one service's application from it. Reads of
+the record and of the relatives whose data fills the form are recorded with the officer's purpose."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from graph.applications import Application
+from profiles.applications import decide_by
+from profiles.errors import NotFound, Rejected
+from profiles.prefill import PrefilledForm, prefill
+from profiles.rules import Snapshot
+from web.pages.applying import check_declared, snapshots_for, submit, unified_form
+from web.pages.guards import purpose_for, record_view, services, signed_in, today
+from web.pages.officer_common import AUDIENCE, bilingual, bp, label_of, masked, material_name, service_name, term
+
+FIELD = "field."  # form inputs of the unified form are named field.<name>, apart from the page's own inputs
+
+
+def choices(audience: str) -> list:
+    """The services for this audience: bundles (一件事) first, then by name."""
+    found = [s for s in services().catalog.services.values() if s.audience == audience]
+    return sorted(found, key=lambda s: (not s.bundle, service_name(s.code)))
+
+
+def source_text(source: str | None) -> str:
+    if source is None:
+        return _("asked of the applicant")
+    if source.startswith("material["):
+        return material_name(source.removeprefix("material[").partition("]")[0])
+    head = source.rpartition(".")[0]
+    return {"person": _("the record"), "parent": _("the parent's record"), "spouse": _("the spouse's record"),
+            "entity": _("the business register"),
+            "entity.legal_rep": _("the legal representative's record")}.get(head, head)
+
+
+def field_rows(form: PrefilledForm, posted: Mapping[str, str] | None, kinds: Mapping[str, str]) -> list[dict]:
+    """Each field as the page shows it: masked where it is a number, the applicant's typed value kept on a retry;
+    `kinds` names the material (by id) a value was read off when its source is a record (a name off the ID card)."""
+    rows = []
+    for f in form.fields:
+        shown = masked(f.source, f.name, f.value)
+        typed = None if f.locked or posted is None else posted.get(f.name)
+        source = source_text(f.source)
+        if f.material_id in kinds and not (f.source or "").startswith("material["):
+            source = f"{source} · {material_name(kinds[f.material_id])}"
+        rows.append({"name": f.name, "label": bilingual(f.label_zh, f.label_en),
+                     "value": term("sex", shown) if (f.source or "").endswith(".sex") else shown or "",
+                     "input": typed if typed is not None else (shown or ""), "provenance": f.provenance,
+                     "source": source, "origin": _("from %(source)s", source=source) if f.source else source,
+                     "date": f.material_date, "locked": f.locked,
+                     "services": [service_name(c) for c in f.services]})
+    return rows
+
+
+def unmask(form: PrefilledForm, posted: dict[str, str]) -> dict[str, str]:
+    """A declared value shown masked (a phone on file) and sent back unchanged means "keep the value on file"."""
+    out = dict(posted)
+    for f in form.fields:
+        if not f.locked and f.value is not None and masked(f.source, f.name, f.value) != f.value \
+                and (posted.get(f.name) or "").strip() == masked(f.source, f.name, f.value):
+            out[f.name] = f.value
+    return out
+
+
+def record_reads(label: str, sid: str, what: str, related: Mapping[str, Snapshot], purpose: str) -> None:
+    record_view(label, sid, what, purpose=purpose)
+    for role, other in related.items():  # their data fills the form: their log shows it, under this purpose
+        record_view("Person", other.subject_id, f"{what} (as {role} of {sid})", purpose=purpose)
+
+
+def render(kind: str, sid: str, purpose: str, codes: list[str], *, printing: bool = False, status: int = 200,
+           errors: dict | None = None, posted: Mapping[str, str] | None = None, chosen: str | None = None):
+    label = label_of(kind)
+    errors = dict(errors or {})
+    offered = choices(AUDIENCE[label])
+    page = {"kind": kind, "sid": sid, "offered": offered, "selected": codes, "errors": errors, "form": None}
+    if not codes:
+        return render_template("officer/prefill.html", **page), status
+    try:
+        snapshot, related = snapshots_for(label, sid)
+    except NotFound:
+        abort(404)
+    try:
+        form = prefill(snapshot, services().catalog, codes, today(), related)
+    except Rejected as exc:
+        errors["services"] = _("choose services from the list for this record") if exc.field == "services" \
+            else exc.reason
+        return render_template("officer/prefill.html", **page), 422
+    record_reads(label, sid, "prefill " + ",".join(form.services), related, purpose)
+    kinds = {m.mid: m.kind for snap in (snapshot, *related.values()) for m in snap.materials}
+    page.update(form=form, rows=field_rows(form, posted, kinds), chosen=chosen or form.services[0],
+                checklist=[{"name": material_name(m.kind), "state": m.state, "expires_on": m.expires_on,
+                            "services": [service_name(c) for c in m.services]} for m in form.materials],
+                related={role: other.subject_id for role, other in related.items()},
+                title=(snapshot.person or snapshot.entity).name)
+    return render_template("officer/print.html" if printing else "officer/prefill.html", **page), status
+
+
+def file_own_materials(label: str, sid: str, code: str, posted: Mapping[str, str]
+                       ) -> tuple[Application | None, dict[str, str]]:
+    """applying.submit, reusing only the subject's own materials. The checklist counts a parent's ID card and
+    household register as reusable for a newborn's services, but Applications.file accepts only the subject's own
+    materials in REUSES, so submit refuses every such application (reported to the lead; remove once fixed)."""
+    form = unified_form(label, sid, [code])
+    values, errors = check_declared(form, posted)
+    if errors:
+        return None, errors
+    held = {m.mid for m in services().holdings.materials(label, sid) if not m.superseded}
+    on, limit = today(), services().catalog.services[code].time_limit_days
+    application = Application(aid=str(uuid.uuid4()), subject_label=label, subject_id=sid, service=code,
+                              status="submitted", created_on=on, submitted_on=on, time_limit_days=limit,
+                              decide_by=decide_by(on, limit), fields=values,
+                              reused=tuple(m.mid for m in form.materials if m.state == "reusable" and m.mid in held))
+    return services().applications.file(application), {}
+
+
+@bp.get("/<any(persons, entities):kind>/<sid>/prefill")
+@signed_in("officer")
+def prefill_form(kind: str, sid: str):
+    purpose = purpose_for(label_of(kind), sid)
+    return render(kind, sid, purpose, request.args.getlist("services"), printing=request.args.get("print") == "1")
+
+
+@bp.post("/<any(persons, entities):kind>/<sid>/apply")
+@signed_in("officer")
+def apply(kind: str, sid: str):
+    """File one service's application from the unified form; the window collects the declared values."""
+    label = label_of(kind)
+    purpose = purpose_for(label, sid)
+    code = request.form.get("service") or ""
+    selected = [c for c in request.form.getlist("selected") if c] or [code]
+    posted = {k.removeprefix(FIELD): v for k, v in request.form.items() if k.startswith(FIELD)}
+    service = services().catalog.services.get(code)
+    if service is None or service.audience != AUDIENCE[label]:
+        return render(kind, sid, purpose, selected, status=422, posted=posted,
+                      errors={"service": _("choose a service from the list")})
+    try:
+        snapshot, related = snapshots_for(label, sid)
+    except NotFound:
+        abort(404)
+    own = prefill(snapshot, services().catalog, [code], today(), related)
+    values = unmask(own, posted)
+    try:
+        application, _form, errors = submit(label, sid, code, values)
+    except Rejected as exc:
+        if exc.field != "reuse":
+            raise
+        try:
+            application, errors = file_own_materials(label, sid, code, values)
+        except Rejected:  # a reused material was superseded meanwhile: show the form again, as it is now
+            return render(kind, sid, purpose, selected, status=422, posted=posted, chosen=code,
+                          errors={"service": _("the materials on file changed meanwhile; check the form again")})
+    if errors:
+        return render(kind, sid, purpose, selected, status=422, errors=errors, posted=posted, chosen=code)
+    record_reads(label, sid, f"filed application {code} at the window", related, purpose)
+    flash(_("Application filed: %(service)s, to be decided by %(day)s.", service=service_name(code),
+            day=application.decide_by.isoformat()), "ok")
+    return redirect(url_for(".profile", kind=kind, sid=sid), code=303)
