@@ -38,7 +38,8 @@ class Applications:
         self.driver, self.database, self.cipher = driver, database, cipher
 
     def file(self, app: Application, draft: str | None = None) -> Application:
-        """Record a submitted application; every reused material must be the subject's own, current one.
+        """Record a submitted application; every reused material must be current and the subject's own, or held by
+        its parent or guardian (a minor's form) or its legal representative (a business's form).
 
         With `draft`, the scan's prefilled draft for this subject and service becomes the application (it keeps
         its id, so the reminder's link leads to it)."""
@@ -47,16 +48,19 @@ class Applications:
             app = replace(app, aid=draft)
 
         def work(tx: neo4j.ManagedTransaction):
-            found = tx.run(
+            found = tx.run(  # the subject's own current materials, or those of whoever fills its form (DESIGN §6)
                 f"MATCH (s:{app.subject_label} {{{key}: $sid}}) "
-                "OPTIONAL MATCH (s)-[:HOLDS]->(m:Material) WHERE m.mid IN $mids AND NOT m.superseded "
-                "RETURN count(s) AS subjects, collect(m.mid) AS mids", sid=app.subject_id, mids=list(app.reused),
+                "OPTIONAL MATCH (s)<-[:PARENT_OF|GUARDIAN_OF|LEGAL_REP_OF*0..1]-(h)-[:HOLDS]->(m:Material) "
+                "WHERE m.mid IN $mids AND NOT m.superseded "
+                "RETURN count(DISTINCT s) AS subjects, collect(DISTINCT m.mid) AS mids",
+                sid=app.subject_id, mids=list(app.reused),
             ).single()
             if found["subjects"] == 0:
                 raise NotFound(app.subject_label.lower(), app.subject_id, field="subject")
             unknown = sorted(set(app.reused) - set(found["mids"]))
             if unknown:
-                raise Rejected("reuse", f"not a current material of this subject: {', '.join(unknown)}")
+                raise Rejected("reuse", "not a current material of this subject or of its parent, guardian or legal "
+                                        f"representative: {', '.join(unknown)}")
             if draft is not None and tx.run(
                     f"MATCH (:{app.subject_label} {{{key}: $sid}})-[:APPLIED]->(d:Application {{aid: $aid}}) "
                     "WHERE d.status = 'draft' AND d.service = $service RETURN d.aid", sid=app.subject_id,

@@ -106,3 +106,21 @@ def test_prefill_fills_from_file_and_records_the_read(client, world):
     no_purpose = client.post("/api/v1/prefill", headers=auth["officer"],
                              json={"subject": {"type": "person", "id": pid}, "services": ["id_card_renewal"]})
     assert no_purpose.status_code == 400
+
+
+def test_a_childs_application_reuses_a_parents_papers_but_not_a_strangers(client, world, app):
+    auth, parent_pid, card_mid, hukou_mid = world
+    child = client.post("/api/v1/persons", json={"id_number": id_number(born=date(2020, 3, 1), seq=321),
+                                                  "name": "张小宝"}, headers=auth["system"]).get_json()["pid"]
+    stranger = client.post("/api/v1/persons", json={"id_number": id_number(seq=654), "name": "李四"},
+                           headers=auth["system"]).get_json()["pid"]
+    theirs = client.post(f"/api/v1/persons/{stranger}/materials", headers=auth["system"], json={
+        "kind": "hukou", "number": "440604999999", "issued_on": "2001-05-01", "expires_on": None,
+        "issuer": "佛山市公安局", "provenance": "issued", "fields": {"address": "别处"}}).get_json()["mid"]
+    assert client.post("/api/v1/relations", json={"from": parent_pid, "to": child, "type": "PARENT_OF"},
+                       headers=auth["system"]).status_code == 201
+    request = {"subject": {"type": "person", "id": child}, "service": "primary_school_entry", "fields": {}}
+    refused = client.post("/api/v1/applications", headers=auth["officer"], json={**request, "reuse": [theirs]})
+    assert refused.status_code == 422 and "reuse" in refused.get_json()["errors"]
+    filed = client.post("/api/v1/applications", headers=auth["officer"], json={**request, "reuse": [hukou_mid]})
+    assert filed.status_code == 201 and filed.get_json()["reuse"] == [hukou_mid]

@@ -258,6 +258,8 @@ def test_the_window_files_one_service_from_the_form_keeping_masked_numbers_from_
     assert application.fields["applicant_id_number"] == parent.id_number  # locked: from the file
     (certificate,) = svc.holdings.materials("Person", baby.pid)
     assert certificate.mid in application.reused  # not handed in again
+    parents_papers = {m.mid for p in (father, mother) for m in svc.holdings.materials("Person", p.pid)}
+    assert set(application.reused) & parents_papers  # nor the parent's documents the checklist found on file
 
 
 # --- recording at the window -------------------------------------------------------------------------------------

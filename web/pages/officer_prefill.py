@@ -4,18 +4,15 @@ the record and of the relatives whose data fills the form are recorded with the 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from graph.applications import Application
-from profiles.applications import decide_by
 from profiles.errors import NotFound, Rejected
 from profiles.prefill import PrefilledForm, prefill
 from profiles.rules import Snapshot
-from web.pages.applying import check_declared, snapshots_for, submit, unified_form
+from web.pages.applying import snapshots_for, submit
 from web.pages.guards import purpose_for, record_view, services, signed_in, today
 from web.pages.officer_common import AUDIENCE, bilingual, bp, label_of, masked, material_name, service_name, term
 
@@ -102,24 +99,6 @@ def render(kind: str, sid: str, purpose: str, codes: list[str], *, printing: boo
     return render_template("officer/print.html" if printing else "officer/prefill.html", **page), status
 
 
-def file_own_materials(label: str, sid: str, code: str, posted: Mapping[str, str]
-                       ) -> tuple[Application | None, dict[str, str]]:
-    """applying.submit, reusing only the subject's own materials. The checklist counts a parent's ID card and
-    household register as reusable for a newborn's services, but Applications.file accepts only the subject's own
-    materials in REUSES, so submit refuses every such application (reported to the lead; remove once fixed)."""
-    form = unified_form(label, sid, [code])
-    values, errors = check_declared(form, posted)
-    if errors:
-        return None, errors
-    held = {m.mid for m in services().holdings.materials(label, sid) if not m.superseded}
-    on, limit = today(), services().catalog.services[code].time_limit_days
-    application = Application(aid=str(uuid.uuid4()), subject_label=label, subject_id=sid, service=code,
-                              status="submitted", created_on=on, submitted_on=on, time_limit_days=limit,
-                              decide_by=decide_by(on, limit), fields=values,
-                              reused=tuple(m.mid for m in form.materials if m.state == "reusable" and m.mid in held))
-    return services().applications.file(application), {}
-
-
 @bp.get("/<any(persons, entities):kind>/<sid>/prefill")
 @signed_in("officer")
 def prefill_form(kind: str, sid: str):
@@ -151,11 +130,9 @@ def apply(kind: str, sid: str):
     except Rejected as exc:
         if exc.field != "reuse":
             raise
-        try:
-            application, errors = file_own_materials(label, sid, code, values)
-        except Rejected:  # a reused material was superseded meanwhile: show the form again, as it is now
-            return render(kind, sid, purpose, selected, status=422, posted=posted, chosen=code,
-                          errors={"service": _("the materials on file changed meanwhile; check the form again")})
+        # a reused material was superseded between the form and the filing: show the form again, as it is now
+        return render(kind, sid, purpose, selected, status=422, posted=posted, chosen=code,
+                      errors={"service": _("the materials on file changed meanwhile; check the form again")})
     if errors:
         return render(kind, sid, purpose, selected, status=422, errors=errors, posted=posted, chosen=code)
     record_reads(label, sid, f"filed application {code} at the window", related, purpose)
