@@ -59,7 +59,8 @@ def citizen():
     try:
         number = parse_resident_id(typed, today()).number
     except InvalidIdentifier as exc:
-        return _form("login/identifier.html", 422, kind="citizen", typed=typed, errors={"id_number": exc.reason})
+        return _form("login/identifier.html", 422, kind="citizen", typed=typed,
+                     errors={"id_number": _(exc.reason)})
     try:
         person = services().subjects.find_person(number)
         login, phone = f"citizen:{person.pid}", person.phone
@@ -79,7 +80,7 @@ def business():
     try:
         code = parse_uscc(typed)
     except InvalidIdentifier as exc:
-        return _form("login/identifier.html", 422, kind="business", typed=typed, errors={"uscc": exc.reason})
+        return _form("login/identifier.html", 422, kind="business", typed=typed, errors={"uscc": _(exc.reason)})
     login, phone = None, None
     try:
         entity = services().subjects.find_entity(code)

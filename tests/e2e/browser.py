@@ -1,0 +1,79 @@
+"""Browser-test harness: the app served over real HTTP (werkzeug, threaded) wired to the in-process SMS sandbox,
+driven by Debian's Chromium through Playwright; full-page screenshots saved as test artifacts."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from graph.processes import free_port
+from notifier.sandbox import Sandbox
+from profiles.config import PROJECT_ROOT
+from tests.integration.pages_helpers import SID, TOKEN, pages_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# Where screenshots land; CI keeps this folder as the run's artifacts.
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", PROJECT_ROOT / "var" / "test-artifacts")) / "screenshots"
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+DESKTOP_VIEWPORT = {"width": 1280, "height": 900}
+
+
+@dataclass
+class Site:
+    base: str
+    app: object
+    sandbox: Sandbox
+
+    @property
+    def services(self):
+        return self.app.extensions["lifecycle"]
+
+    def code_for(self, phone: str) -> str:
+        """The newest login code the sandbox received for this phone."""
+        bodies = [m["body"] for m in self.sandbox.messages(to=phone)]
+        assert bodies, f"no SMS reached {phone}"
+        return re.search(r"(\d{6})", bodies[-1]).group(1)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium (apt-get install chromium "
+                    "fonts-noto-cjk; `make test` installs it when run as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def site(live_environ, clean) -> Iterator[Site]:
+    sandbox = Sandbox("127.0.0.1", 0, SID, TOKEN, callback_delay_ms=0).start()
+    port = free_port()
+    app = pages_app(live_environ, sandbox.url, PUBLIC_URL=f"http://127.0.0.1:{port}", QUIET_HOURS="00:00-00:00")
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Site(f"http://127.0.0.1:{port}", app, sandbox)
+    finally:
+        server.shutdown()
+        app.extensions["lifecycle"].close()
+        sandbox.stop()
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
