@@ -6,3 +6,6 @@ import pytest
 @pytest.fixture(autouse=True)
 def _clean(clean):
     return clean
+
+
+from tests.e2e.browser import chromium, site  # noqa: E402,F401  (the browser tests' fixtures)
