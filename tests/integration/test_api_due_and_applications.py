@@ -108,8 +108,8 @@ def test_prefill_fills_from_file_and_records_the_read(client, world):
     assert no_purpose.status_code == 400
 
 
-def test_a_childs_application_reuses_a_parents_papers_but_not_a_strangers(client, world, app):
-    auth, parent_pid, card_mid, hukou_mid = world
+def test_a_childs_application_reuses_a_parents_papers_but_not_a_strangers(client, world):
+    auth, parent_pid, _card, hukou_mid = world
     child = client.post("/api/v1/persons", json={"id_number": id_number(born=date(2020, 3, 1), seq=321),
                                                   "name": "张小宝"}, headers=auth["system"]).get_json()["pid"]
     stranger = client.post("/api/v1/persons", json={"id_number": id_number(seq=654), "name": "李四"},
