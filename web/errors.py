@@ -40,8 +40,11 @@ MACHINE_PATHS = ("/api/", "/webhooks/", "/healthz", "/metrics", "/static/")
 
 
 def is_page() -> bool:
-    """A request a person makes in a browser (HTML errors) rather than a program (the JSON error body)."""
-    return not request.path.startswith(MACHINE_PATHS)
+    """A request a person makes in a browser (HTML errors) rather than a program (the JSON error body): not under
+    the API's paths, and not asking for JSON."""
+    if request.path.startswith(MACHINE_PATHS):
+        return False
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) != "application/json"
 
 
 def error_page(code: int, exc: HTTPException):

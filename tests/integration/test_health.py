@@ -122,11 +122,18 @@ def test_metrics_in_prometheus_text_format(client):
     assert 'lifecycle_backing_service_up{service="neo4j"} 1.0' in text
 
 
-def test_unknown_paths_get_the_contract_error_shape(client):
-    response = client.get("/no/such/page")
+@pytest.mark.parametrize(("path", "accept"), [("/api/v1/no/such/thing", None), ("/no/such/page", "application/json")])
+def test_unknown_paths_get_the_contract_error_shape(client, path, accept):
+    response = client.get(path, headers={"Accept": accept} if accept else {})
     assert response.status_code == 404
     body = response.get_json()
     assert set(body) == {"code", "status", "message", "errors"} and body["code"] == 404
+
+
+def test_a_browser_gets_an_error_page_in_its_language(client):
+    response = client.get("/no/such/page", headers={"Accept": "text/html", "Accept-Language": "zh-CN"})
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    assert "页面不存在" in response.get_data(as_text=True)
 
 
 def test_oversized_bodies_are_refused(client):

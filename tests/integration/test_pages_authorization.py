@@ -12,17 +12,14 @@ import pytest
 
 from graph.applications import Application
 from graph.notices import NoticeRow
-from notifier.sandbox import Sandbox
 from profiles.models import Material, Relation
 from profiles.notices import dedupe_key
 from tests.integration.api_helpers import snapshot
+from tests.integration.pages_fixtures import pages_sandbox, pages_services, pages_site  # noqa: F401
 from tests.integration.pages_helpers import (
-    SID,
-    TOKEN,
     make_entity,
     make_officer,
     make_person,
-    pages_app,
     post,
     sign_in_business,
     sign_in_citizen,
@@ -36,21 +33,6 @@ PUBLIC = {"login.index", "login.citizen", "login.business", "login.officer", "lo
 PURPOSE_DOORS = {"officer.open_record"}
 LOGIN_OF = {"citizen": "/login", "links": "/login", "enterprise": "/biz/login", "officer": "/officer/login"}
 A_PHONE, B_PHONE, A_REP, B_REP = "+8613700000001", "+8613700000002", "+8613700000003", "+8613700000004"
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    box = Sandbox("127.0.0.1", 0, SID, TOKEN, callback_delay_ms=0).start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
-def app(live_environ, sandbox, clean):
-    sandbox.clear()
-    app = pages_app(live_environ, sandbox.url)
-    yield app
-    app.extensions["lifecycle"].close()
 
 
 def page_rules(app) -> list:

@@ -9,39 +9,17 @@ import re
 import uuid
 from datetime import date, datetime, timedelta
 
-import pytest
-
 from graph.notices import NoticeRow
-from notifier.sandbox import Sandbox
 from notifier.scan import start_scan
 from notifier.services import install
 from profiles.models import Actor, LifeEvent, Material, Relation
 from profiles.notices import Preferences, dedupe_key
 from profiles.privacy import mask_text
 from tests.integration.notify_helpers import NID_IN_LINK, at, material, run_jobs
-from tests.integration.pages_helpers import SID, TOKEN, make_entity, make_person, pages_app, post, sign_in_citizen
+from tests.integration.pages_fixtures import pages_sandbox, pages_services, pages_site  # noqa: F401
+from tests.integration.pages_helpers import make_entity, make_person, post, sign_in_citizen
 
 PHONE_A, PHONE_B = "+8613712340101", "+8613712340102"
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    box = Sandbox("127.0.0.1", 0, SID, TOKEN, callback_delay_ms=0).start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
-def app(live_environ, sandbox, clean):
-    sandbox.clear()
-    app = pages_app(live_environ, sandbox.url)
-    yield app
-    app.extensions["lifecycle"].close()
-
-
-@pytest.fixture
-def svc(app):
-    return app.extensions["lifecycle"]
 
 
 def local_today(svc) -> date:

@@ -13,17 +13,14 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from graph.notices import NoticeRow
-from notifier.sandbox import Sandbox
 from profiles.catalog import model
 from profiles.models import LifeEvent, Material, Relation
 from profiles.notices import dedupe_key
 from profiles.privacy import mask_phone
+from tests.integration.pages_fixtures import pages_sandbox, pages_services, pages_site  # noqa: F401
 from tests.integration.pages_helpers import (
-    SID,
-    TOKEN,
     make_entity,
     make_person,
-    pages_app,
     post,
     sign_in_business,
     sign_in_citizen,
@@ -32,26 +29,6 @@ from tests.integration.pages_helpers import (
 REP_PHONE, OTHER_PHONE = "+8613712345678", "+8613712340099"
 ANNUAL, FOOD = "enterprise_annual_report", "food_business_permit_renewal"
 PERMIT_NO, LICENCE_NO = "JY14406040012345", "914406047788990011"
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    box = Sandbox("127.0.0.1", 0, SID, TOKEN, callback_delay_ms=0).start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
-def app(live_environ, sandbox, clean):
-    sandbox.clear()
-    app = pages_app(live_environ, sandbox.url)
-    yield app
-    app.extensions["lifecycle"].close()
-
-
-@pytest.fixture
-def svc(app):
-    return app.extensions["lifecycle"]
 
 
 def local_today(svc) -> date:

@@ -8,11 +8,9 @@ import time
 
 import pytest
 
-from notifier.sandbox import Sandbox
 from tests.integration.api_helpers import id_number
+from tests.integration.pages_fixtures import pages_sandbox, pages_services, pages_site  # noqa: F401
 from tests.integration.pages_helpers import (
-    SID,
-    TOKEN,
     csrf_token,
     last_code,
     make_entity,
@@ -26,26 +24,6 @@ from tests.integration.pages_helpers import (
 )
 
 PHONE = "+8613712340001"
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    box = Sandbox("127.0.0.1", 0, SID, TOKEN, callback_delay_ms=0).start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
-def app(live_environ, sandbox, clean):
-    sandbox.clear()
-    app = pages_app(live_environ, sandbox.url)
-    yield app
-    app.extensions["lifecycle"].close()
-
-
-@pytest.fixture
-def svc(app):
-    return app.extensions["lifecycle"]
 
 
 def test_a_citizen_signs_in_with_the_code_from_the_sms_and_lands_on_their_page(app, svc, sandbox):

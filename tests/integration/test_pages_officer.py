@@ -14,7 +14,6 @@ import pytest
 
 from graph.applications import Application
 from graph.notices import NoticeRow
-from notifier.sandbox import Sandbox
 from profiles.applications import decide_by
 from profiles.identifiers import parse_uscc, resident_id_check_digit
 from profiles.models import Material, Relation
@@ -22,38 +21,17 @@ from profiles.notices import card_key
 from profiles.privacy import mask_id_number, mask_phone, mask_text
 from profiles.workdays import subtract_working_days
 from tests.integration.api_helpers import snapshot
+from tests.integration.pages_fixtures import pages_sandbox, pages_services, pages_site  # noqa: F401
 from tests.integration.pages_helpers import (
-    SID,
-    TOKEN,
     make_entity,
     make_officer,
     make_person,
-    pages_app,
     post,
     sign_in_officer,
 )
 
 PURPOSE = "办理新生儿出生一件事"
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the app's day (LIFECYCLE_TZ default), not the host's
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    box = Sandbox("127.0.0.1", 0, SID, TOKEN, callback_delay_ms=0).start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
-def app(live_environ, sandbox, clean):
-    app = pages_app(live_environ, sandbox.url)
-    yield app
-    app.extensions["lifecycle"].close()
-
-
-@pytest.fixture
-def svc(app):
-    return app.extensions["lifecycle"]
 
 
 def officer(app, svc, username="window1", role="officer", department="禅城区行政服务中心"):
