@@ -72,7 +72,28 @@ def site(live_environ, clean) -> Iterator[Site]:
         sandbox.stop()
 
 
+# What a screen reader and a keyboard need, checked on every page a browser test photographs: a language, one h1,
+# every visible control with a label, every image-like SVG with a title, no sideways scrolling on a phone.
+_ACCESSIBILITY = """() => {
+  const problems = [];
+  if (!document.documentElement.lang) problems.push("no lang on <html>");
+  if (document.querySelectorAll("h1").length !== 1) problems.push("not exactly one h1");
+  for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+    const named = (el.labels && el.labels.length) || el.getAttribute("aria-label")
+      || el.getAttribute("aria-labelledby");
+    if (!named) problems.push("unlabelled " + el.outerHTML.slice(0, 80));
+  }
+  for (const svg of document.querySelectorAll("svg[role=img]")) {
+    if (!svg.querySelector("title") && !svg.getAttribute("aria-label")) problems.push("svg without a title");
+  }
+  if (document.documentElement.scrollWidth > window.innerWidth + 1) problems.push("page scrolls sideways");
+  return problems;
+}"""
+
+
 def screenshot(page, name: str) -> Path:
+    problems = page.evaluate(_ACCESSIBILITY)
+    assert not problems, f"{name}: {problems}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
