@@ -49,6 +49,17 @@ class Snapshots:
             raise NotFound(label.lower(), subject_id)
         return self._snapshot(label, subject_id, records[0])
 
+    def load_with_related(self, label: str, subject_id: str) -> tuple[Snapshot, dict[str, Snapshot]]:
+        """The subject's snapshot and those whose data fills its forms (DESIGN §6): a minor's parent or guardian
+        (`parent`), a business's legal representative (`legal_rep`)."""
+        snapshot = self.load(label, subject_id)
+        related = {}
+        if snapshot.guardians:
+            related["parent"] = self.load("Person", snapshot.guardians[0])
+        if snapshot.legal_reps:
+            related["legal_rep"] = self.load("Person", snapshot.legal_reps[0])
+        return snapshot, related
+
     def load_many(self, label: str, subject_ids: list[str]) -> dict[str, Snapshot]:
         """Snapshots of many subjects in one read (delivery checks a whole batch); missing ones are left out."""
         if label not in HOLDER_KEYS:

@@ -97,13 +97,7 @@ class Prefill(MethodView):
 
 def prefilled(label: str, sid: str, codes: list[str], as_of) -> dict:
     """The unified form as the API shows it; every subject whose data fills it is recorded as read."""
-    snapshots = services().snapshots
-    snapshot = snapshots.load(label, sid)
-    related = {}
-    if snapshot.guardians:
-        related["parent"] = snapshots.load("Person", snapshot.guardians[0])
-    if snapshot.legal_reps:
-        related["legal_rep"] = snapshots.load("Person", snapshot.legal_reps[0])
+    snapshot, related = services().snapshots.load_with_related(label, sid)
     form = prefill(snapshot, services().catalog, codes, as_of, related)
     record_read(label, sid, "prefill " + ",".join(form.services))
     for role, other in related.items():

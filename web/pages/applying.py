@@ -21,14 +21,7 @@ MAX_VALUE = 200
 
 def snapshots_for(label: str, sid: str) -> tuple[Snapshot, dict[str, Snapshot]]:
     """The subject's snapshot and those whose data fills its form: a minor's parent, a business's legal rep."""
-    snapshots = services().snapshots
-    snapshot = snapshots.load(label, sid)
-    related = {}
-    if snapshot.guardians:
-        related["parent"] = snapshots.load("Person", snapshot.guardians[0])
-    if snapshot.legal_reps:
-        related["legal_rep"] = snapshots.load("Person", snapshot.legal_reps[0])
-    return snapshot, related
+    return services().snapshots.load_with_related(label, sid)
 
 
 def unified_form(label: str, sid: str, codes: list[str], as_of: date | None = None) -> PrefilledForm:
