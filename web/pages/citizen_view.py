@@ -13,6 +13,7 @@ from profiles.prefill import prefill
 from profiles.privacy import mask_text
 from profiles.rules import due_items
 from web.pages import citizen_words as words
+from web.pages.access_words import what_said
 from web.pages.applying import snapshots_for
 from web.pages.guards import services, today, visitor
 from web.pages.i18n import is_chinese
@@ -148,7 +149,7 @@ def application_row(pid: str, a: dict) -> dict:
 def access_log(pid: str) -> list[dict]:
     zone = services().settings.zone
     return [{"at": r.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), "actor": r.actor,
-             "role": words.role(r.role), "purpose": r.purpose, "what": r.what}
+             "role": words.role(r.role), "purpose": r.purpose, "what": what_said(r.what)}
             for r in services().access_log.for_subject(pid)]
 
 

@@ -13,6 +13,7 @@ from graph.enterprise import EnterpriseReads
 from profiles.models import ENTITY_KINDS
 from profiles.notices import Notice
 from profiles.rules import due_items
+from web.pages.access_words import what_said
 from web.pages.enterprise_view import WITHIN_DAYS, annual_report, coming_up, mask_number
 from web.pages.guards import refuse, services, signed_in, today, visitor
 
@@ -94,7 +95,7 @@ def access_log():
     eid = business_id()
     zone = services().settings.zone
     records = [(r.at.astimezone(zone), r) for r in services().access_log.for_subject(eid)]
-    return render_template("enterprise/access_log.html", records=records)
+    return render_template("enterprise/access_log.html", records=records, what_said=what_said)
 
 
 from web.pages import enterprise_apply  # noqa: E402,F401  (its routes join this blueprint)
