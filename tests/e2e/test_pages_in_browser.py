@@ -93,15 +93,33 @@ def school_age_birth_date(today: date) -> date:
     return date(entry_year - 6, 3, 15)
 
 
-def test_a_parent_sees_the_childs_school_entry(site, chromium):
+def sign_in_by_keyboard(page, site, id_number: str, phone: str) -> None:
+    """Only the keyboard: the skip link, Tab to the field, type, Enter; then the code field, type, Enter."""
+    page.goto(site.base + "/login")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "f-id_number"
+    page.keyboard.type(id_number)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/login/code(#main)?$"))  # the skip link's fragment rides along
+    if page.evaluate("document.activeElement.id") == "main":  # the fragment focused the content, not the field
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "f-code"
+    page.keyboard.type(site.code_for(phone))
+    page.keyboard.press("Enter")
+
+
+def test_a_parent_signs_in_by_keyboard_and_sees_the_childs_school_entry(site, chromium):
     svc = site.services
     parent = make_person(svc, phone=PARENT_PHONE, name="陈大文")
     child = make_person(svc, born=school_age_birth_date(local_today(svc)), name="陈小宝")
     svc.subjects.relate(Relation(parent.pid, child.pid, "PARENT_OF"))
     context = chromium.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
     page = context.new_page()
-    sign_in(page, site, "/login", "id_number", parent.id_number, PARENT_PHONE)
-    page.wait_for_url(re.compile(r"/me$"))
+    sign_in_by_keyboard(page, site, parent.id_number, PARENT_PHONE)
+    page.wait_for_url(re.compile(r"/me(#main)?$"))
     page.locator("#family ~ *").get_by_role("link", name=re.compile("陈小宝")).first.click()
     page.wait_for_url(re.compile(rf"/me/p/{child.pid}$"))
     school = page.locator('.due-item[data-service="primary_school_entry"]')
