@@ -7,14 +7,12 @@ import re
 
 from flask_babel import gettext as _
 
-from web.pages.guards import services
 from web.pages.i18n import is_chinese
+from web.pages.names import service_name
 
 
 def _services(codes: str) -> str:
-    catalog = services().catalog.services
-    names = [(catalog[c].name.zh if is_chinese() else catalog[c].name.en) if c in catalog else c
-             for c in codes.split(",")]
+    names = [service_name(c) for c in codes.split(",")]
     return "、".join(names) if is_chinese() else ", ".join(names)
 
 

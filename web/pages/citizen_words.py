@@ -11,24 +11,7 @@ from flask_babel import gettext as _
 from profiles.catalog import model
 from profiles.rules import DueItem, Snapshot, retirement_months
 from web.pages.guards import services
-from web.pages.i18n import is_chinese
-
-
-def text(pair) -> str:
-    """A catalog name (model.Text) in the visitor's language."""
-    return pair.zh if is_chinese() else pair.en
-
-
-def service_name(code: str) -> str:
-    service = services().catalog.services.get(code)
-    return text(service.name) if service else code
-
-
-def material_name(kind: str) -> str:
-    spec = services().catalog.materials.get(kind)
-    if spec is None:
-        return kind
-    return spec.name_zh if is_chinese() else spec.name_en
+from web.pages.names import material_name, service_name, text  # noqa: F401  (re-exported to the views)
 
 
 def application_status(status: str) -> str:

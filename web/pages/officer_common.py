@@ -15,7 +15,7 @@ from profiles.errors import NotFound
 from profiles.models import ENTITY_KINDS, Entity, Person
 from profiles.privacy import mask_email, mask_id_number, mask_phone, mask_text
 from web.pages.guards import services, today
-from web.pages.i18n import is_chinese
+from web.pages.names import bilingual, material_name, service_name
 
 bp = Blueprint("officer", __name__, url_prefix="/officer")
 
@@ -110,20 +110,6 @@ def term(group: str, value: str | None) -> str:
 
 def relation(type_: str, outgoing: bool) -> str:
     return str(RELATIONS.get((type_, outgoing), type_))
-
-
-def bilingual(zh: str, en: str) -> str:
-    return zh if is_chinese() else en
-
-
-def service_name(code: str) -> str:
-    service = services().catalog.services.get(code)
-    return bilingual(service.name.zh, service.name.en) if service else code
-
-
-def material_name(kind: str) -> str:
-    spec = services().catalog.materials.get(kind)
-    return bilingual(spec.name_zh, spec.name_en) if spec else kind
 
 
 def entity_kind(kind: str) -> str:
