@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import neo4j
 from neo4j.exceptions import ConstraintError
 
+from graph.driver import constraint_errors
 from graph.holdings import HOLDER_KEYS
 from graph.subjects import ID_KIND
 from profiles.materials import MATERIAL_KINDS
@@ -112,7 +113,7 @@ def _write(services, query: str, **params) -> tuple[list[neo4j.Record], Written]
         records = list(result)
         return records, result.consume().counters
 
-    with services.driver.session(database=_database(services)) as session:
+    with constraint_errors(), services.driver.session(database=_database(services)) as session:
         records, counters = session.execute_write(work)
     return records, Written(nodes=counters.nodes_created, relationships=counters.relationships_created)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import neo4j
+from neo4j.exceptions import ConstraintError, ResultFailedError
 
 from profiles.config import Settings
 
@@ -41,3 +44,16 @@ def ping(driver: neo4j.Driver, database: str) -> None:
 
 
 Driver = neo4j.Driver  # so callers can name the type without importing neo4j themselves
+
+
+@contextmanager
+def constraint_errors() -> Iterator[None]:
+    """Let a uniqueness violation surface as the ConstraintError it is. Under concurrent creates the driver sometimes
+    reports it as the ResultFailedError its rollback raised (the ConstraintError is only the cause), which callers
+    that map a duplicate to 409 would otherwise answer with 500."""
+    try:
+        yield
+    except ResultFailedError as exc:
+        if isinstance(exc.__cause__, ConstraintError):
+            raise exc.__cause__ from None
+        raise

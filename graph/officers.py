@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import neo4j
 
+from graph.driver import constraint_errors
 from profiles.errors import Conflict, NotFound, Rejected
 from profiles.models import Actor
 from profiles.passwords import hash_password, needs_rehash, verify
@@ -39,10 +40,11 @@ class Officers:
             raise Rejected("username", "letters, digits, '.', '-' and '_' only, at most 64")
         digest = hash_password(password)
         try:
-            self.driver.execute_query(
-                "CREATE (:Officer {username: $u, name: $n, role: $r, department: $d, pw_hash: $h, active: true, "
-                "                  created_at: datetime()})",
-                u=username, n=name.strip(), r=role, d=department.strip(), h=digest, database_=self.database)
+            with constraint_errors():
+                self.driver.execute_query(
+                    "CREATE (:Officer {username: $u, name: $n, role: $r, department: $d, pw_hash: $h, active: true, "
+                    "                  created_at: datetime()})",
+                    u=username, n=name.strip(), r=role, d=department.strip(), h=digest, database_=self.database)
         except neo4j.exceptions.ConstraintError as exc:
             raise Conflict("username", f"{username} already exists") from exc
         return Officer(username, name.strip(), role, department.strip())

@@ -12,7 +12,7 @@ from datetime import date, datetime
 import neo4j
 from neo4j.exceptions import ConstraintError
 
-from graph.driver import utc
+from graph.driver import constraint_errors, utc
 from profiles.errors import NotFound
 
 
@@ -37,10 +37,11 @@ class Scans:
     def create(self, scan_id: str, as_of: date, partitions: int, now: datetime) -> bool:
         """Record a new run; False when `scan_id` exists already (the daily scan's id is its date: once a day)."""
         try:
-            self.driver.execute_query(
-                "CREATE (:Scan {scan_id: $id, as_of: $as_of, state: 'queued', partitions: $p, partitions_done: 0, "
-                "done_parts: [], due_found: 0, created_at: $now})",
-                id=scan_id, as_of=as_of, p=partitions, now=utc(now), database_=self.database)
+            with constraint_errors():
+                self.driver.execute_query(
+                    "CREATE (:Scan {scan_id: $id, as_of: $as_of, state: 'queued', partitions: $p, "
+                    "partitions_done: 0, done_parts: [], due_found: 0, created_at: $now})",
+                    id=scan_id, as_of=as_of, p=partitions, now=utc(now), database_=self.database)
         except ConstraintError:
             return False
         return True

@@ -9,6 +9,7 @@ from __future__ import annotations
 import neo4j
 from neo4j.exceptions import ConstraintError
 
+from graph.driver import constraint_errors
 from profiles.errors import Conflict, NotFound, Rejected
 from profiles.models import PERSON_ENTITY_RELATIONS, PERSON_RELATIONS, Entity, Person, Relation
 from profiles.privacy import BlindIndex, FieldCipher
@@ -39,7 +40,7 @@ class Subjects:
     def add_person(self, person: Person) -> Person:
         props = self.person_properties(person)
         try:
-            with self.driver.session(database=self.database) as session:
+            with constraint_errors(), self.driver.session(database=self.database) as session:
                 session.execute_write(lambda tx: tx.run(
                     "CREATE (p:Person) SET p = $props, p.created_at = datetime()", props=props).consume())
         except ConstraintError as exc:
@@ -75,13 +76,14 @@ class Subjects:
     # --- entities ----------------------------------------------------------------------------------------------
     def add_entity(self, entity: Entity) -> Entity:
         try:
-            self.driver.execute_query(
-                "CREATE (e:Entity {eid: $eid, uscc: $uscc, name: $name, kind: $kind, established_on: $established_on,"
-                " region: $region, status: $status, created_at: datetime()})",
-                eid=entity.eid, uscc=entity.uscc, name=entity.name, kind=entity.kind,
-                established_on=entity.established_on, region=entity.region, status=entity.status,
-                database_=self.database,
-            )
+            with constraint_errors():
+                self.driver.execute_query(
+                    "CREATE (e:Entity {eid: $eid, uscc: $uscc, name: $name, kind: $kind, "
+                    "established_on: $established_on, region: $region, status: $status, created_at: datetime()})",
+                    eid=entity.eid, uscc=entity.uscc, name=entity.name, kind=entity.kind,
+                    established_on=entity.established_on, region=entity.region, status=entity.status,
+                    database_=self.database,
+                )
         except ConstraintError as exc:
             raise Conflict("uscc", "an entity with this unified social credit code is already on file") from exc
         return entity
