@@ -130,33 +130,40 @@ def partition(k: int, of: int) -> tuple[str, str]:
 
 
 def scan_due(driver: neo4j.Driver, database: str, catalog: model.Catalog, as_of: date, within: int = 365,
-             page: int = 5000, part: tuple[str, str] = ALL_KEYS) -> Iterator[ScanRow]:
+             page: int = 5000, part: tuple[str, str] = ALL_KEYS, catch_up: int | None = None) -> Iterator[ScanRow]:
     """Every subject's due items in [as_of, as_of + within], as `profiles.rules.due_items` lists them; streamed
     query by query and page by page (items of one subject come from several queries, in no particular order).
 
     `part` limits the scan to anchors (the seeked material, event, person or entity) whose key is in [lo, hi): the
-    partitions of `partition(k, of)` together cover every anchor exactly once."""
+    partitions of `partition(k, of)` together cover every anchor exactly once.
+
+    `catch_up` (the notifier's daily scan): leave out a yearly trigger unless one of its reminder dates falls in the
+    last `catch_up` days. A yearly trigger concerns every subject of its audience, so walking them all every day
+    would make the daily scan cost grow with the population instead of with what is owed; what it owes was owed on
+    the reminder date and made then (or by a scan catching up within those days)."""
     with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
-        for query in scan_queries(catalog, as_of, within):
+        for query in scan_queries(catalog, as_of, within, catch_up):
             for row in _pages(session, query, page, part):
                 if row[4] is not None:  # the anchor's holder is of this audience and alive
                     yield from due_items(_snapshot(row, query), query.catalog, as_of, within)
 
 
-def scan_queries(catalog: model.Catalog, as_of: date, within: int = 365) -> list[ScanQuery]:
+def scan_queries(catalog: model.Catalog, as_of: date, within: int = 365, catch_up: int | None = None
+                 ) -> list[ScanQuery]:
     """The queries `scan_due` runs for this date and horizon, one or more per trigger (for EXPLAIN and for jobs that
-    fan the scan out)."""
+    fan the scan out); `catch_up` as in `scan_due`."""
     out = []
     for service in catalog.services.values():
         for n, trigger in enumerate(service.triggers):
             one = model.Catalog(catalog.materials, {service.code: replace(service, triggers=(trigger,))})
             out += [ScanQuery(f"{service.code}:{n}:{trigger.kind}{suffix}", text, params, one, service.audience,
                               isinstance(trigger, model.YearlyTrigger))
-                    for suffix, text, params in _plan(service, trigger, one, as_of, within)]
+                    for suffix, text, params in _plan(service, trigger, one, as_of, within, catch_up)]
     return out
 
 
-def _plan(service: model.Service, t, one: model.Catalog, as_of: date, within: int) -> list[tuple[str, str, dict]]:
+def _plan(service: model.Service, t, one: model.Catalog, as_of: date, within: int,
+          catch_up: int | None = None) -> list[tuple[str, str, dict]]:
     label = LABELS[service.audience]
     by = getattr(t, "satisfied_by", None)
     by_material, by_event = (by.material, by.event) if by else (None, None)
@@ -182,6 +189,9 @@ def _plan(service: model.Service, t, one: model.Catalog, as_of: date, within: in
         window = due_items(probe, one, as_of, within)  # the evaluator's window for this as_of, if due in the horizon
         if not window:
             return []
+        if catch_up is not None and not any(as_of - timedelta(days=catch_up) <= d <= as_of
+                                            for d in window[0].notify_on):
+            return []  # no reminder of this window falls due now: nothing new is owed to anyone
         opens, due = window[0].opens_on, window[0].due_on
         return [("", text, {**base, "done": t.done_event, "opens": opens, "due": due,
                             "year_start": date(due.year, 1, 1)})]

@@ -26,6 +26,7 @@ log = structlog.get_logger(__name__)
 
 CREATE_BATCH = 500  # notices MERGEd per transaction
 JOB_RETRY = Retry(max=3, interval=[10, 60, 300])  # Neo4j restarting, a deadlock: the job is safe to run again
+YEARLY_CATCH_UP = 7  # days after a yearly reminder date on which the daily scan still makes it (see scan_due)
 CARD_HORIZON = timedelta(days=30)  # applications whose decision date is this close are checked for a yellow card
 _NO_PUSH = Preferences(channels=())  # an entity's own inbox, a department: no phone, no e-mail
 
@@ -72,7 +73,7 @@ def scan_partition(scan_id: str, k: int, at: str | None = None) -> int:
     services.scans.started(scan_id, now)
     catalog = services.catalog
     items = scan_due(services.driver, services.settings.neo4j_database, catalog, scan.as_of, max_offset(catalog),
-                     part=partition(k, services.settings.scan_partitions))
+                     part=partition(k, services.settings.scan_partitions), catch_up=YEARLY_CATCH_UP)
     owed = [(i, off) for i in items if (off := owed_offset(i.due_on, i.notify_on, scan.as_of)) is not None]
     for start in range(0, len(owed), CREATE_BATCH):
         _create_and_enqueue(services, owed[start:start + CREATE_BATCH], scan_id, now, at)

@@ -306,3 +306,27 @@ def test_a_person_who_chose_english_gets_english(svc, sandbox):
     scan(svc, DAY)
     body = sandbox.messages(to="+8613800138009")[0]["body"]
     assert "1 Apr 2026" in body and "Resident ID card" in body and "年" not in body
+
+
+def test_a_yearly_reminder_is_made_on_its_dates_and_a_week_after_not_every_day(svc):
+    """The yearly contribution concerns every resident: the daily scan makes its reminder on each reminder date (and
+    catches up for YEARLY_CATCH_UP days), instead of walking every person on every other day of the season."""
+    from notifier.scan import YEARLY_CATCH_UP
+    from profiles.rules import due_items
+
+    citizen = person(svc, phone=None)
+    service = "resident_medical_insurance_contribution"
+    autumn = date(2026, 9, 1)
+    item = next(i for i in due_items(svc.snapshots.load("Person", citizen.pid), svc.catalog, autumn, 183)
+                if i.service == service)
+    first, second = item.notify_on[0], item.notify_on[1]
+
+    def reminders() -> list[int]:
+        return sorted(n["offset_days"] for n in notices(svc, channel="inbox") if n["service"] == service)
+
+    scan(svc, first + timedelta(days=YEARLY_CATCH_UP + 1))  # a week and a day late: nothing owed anew today
+    assert reminders() == []
+    scan(svc, first + timedelta(days=YEARLY_CATCH_UP))  # the last day a missed reminder date is caught up
+    assert reminders() == [(item.due_on - first).days]
+    scan(svc, second)
+    assert reminders() == [(item.due_on - second).days, (item.due_on - first).days]
