@@ -6,15 +6,19 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test deps system-deps browser-deps lint clean
+.PHONY: run test bench deps system-deps browser-deps bench-deps lint clean
 .DEFAULT_GOAL := run
 
 run: deps
 	@$(PY) -m web.stack
 
-test: deps browser-deps
+test: deps browser-deps bench-deps
 	@$(PY) -m ruff check --quiet .
 	@$(PY) -m pytest $(PYTEST_ARGS)
+
+# The whole district benchmark, by hand (about an hour at the default 1 100 000 persons; BENCH_ARGS to change it).
+bench: deps bench-deps
+	@$(PY) -m bench $(BENCH_ARGS)
 
 lint: deps
 	@$(PY) -m ruff check .
@@ -57,6 +61,19 @@ browser-deps:
 	elif [ -n "$$missing" ]; then \
 	  echo "error: the browser tests need$$missing (Debian: sudo apt-get install$$missing), then run make test again." >&2; \
 	  exit 1; \
+	fi
+
+# The benchmarks load the web app with wrk (the test suite runs them small, as a smoke test).
+bench-deps:
+	@if ! command -v wrk >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian packages: wrk"; \
+	    { apt-get install -y -q --no-install-recommends wrk >/dev/null 2>&1 || \
+	      { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends wrk >/dev/null; }; } || \
+	      { echo "error: could not install wrk with apt-get" >&2; exit 1; }; \
+	  else \
+	    echo "error: the benchmarks need wrk (Debian: sudo apt-get install wrk), then run make again." >&2; exit 1; \
+	  fi; \
 	fi
 
 $(VENV)/.installed: requirements.txt
