@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -36,6 +36,9 @@ ABOLISHED = {
     "440116": ("440112", date(2005, 4, 1), date(2014, 2, 1)),  # 萝岗区
     "440183": ("440118", date(1993, 1, 1), date(2014, 2, 1)),  # 增城市
 }
+# Sequence numbers a resident ID number has per region, birth date and sex (3 digits, odd for men, even for women).
+# Wives' birth dates are clamped to 21 years ago, so at a million persons one date's 500 run out.
+SEQUENCES_PER_DAY = 500
 OLD_CODE_SHARE = 0.3  # of those born in an abolished code's time who carry it
 PROVENANCE = (("issued", 80), ("verified", 12), ("declared", 8))
 ENTITY_MIX = (("limited_company", 45), ("individual_business", 30), ("branch", 7), ("sole_proprietorship", 6),
@@ -114,6 +117,7 @@ class _Generator:
         self.fake = Faker("zh_CN")
         self.fake.seed_instance(seed)
         self.used: set[str] = set()
+        self.given: Counter[tuple[str, date, str]] = Counter()  # ID numbers given per region, birth date and sex
         self.adults: deque[Person] = deque(maxlen=400)  # recent adults: legal representatives, staff, shareholders
         self.n_persons = self.n_entities = 0
 
@@ -188,10 +192,14 @@ class _Generator:
                 region = old
                 break
         while True:
-            first17 = f"{region}{born:%Y%m%d}{rng.randrange(500) * 2 + (sex == 'M'):03d}"
+            if self.given[(region, born, sex)] >= SEQUENCES_PER_DAY:  # every number of the day given: the day before
+                born -= timedelta(days=1)
+                continue
+            first17 = f"{region}{born:%Y%m%d}{rng.randrange(SEQUENCES_PER_DAY) * 2 + (sex == 'M'):03d}"
             number = first17 + resident_id_check_digit(first17)
             if number not in self.used:
                 self.used.add(number)
+                self.given[(region, born, sex)] += 1
                 break
         phone_share, email_share = (0.95, 0.36) if age >= 18 else (0.6, 0.15) if age >= 12 else (0.0, 0.0)
         phone = f"+861{rng.choice('3456789')}{rng.randrange(10**9):09d}" if rng.random() < phone_share else None

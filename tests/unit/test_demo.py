@@ -211,3 +211,18 @@ def test_showcase_picks_a_guardian_an_adult_and_a_business(pop):
     assert len(citizens) == 2 and citizens[0] != citizens[1]
     assert any(r.type == "GUARDIAN_OF" and r.from_id == citizens[0].pid for r in pop.relations)
     assert business in pop.entities
+
+
+def test_when_a_birth_dates_500_sequence_numbers_are_all_given_the_next_person_is_born_the_day_before():
+    """A million persons clamp many wives' birth dates to one day (21 years ago): the generator must not loop."""
+    from datetime import timedelta
+
+    from profiles.demo import SEQUENCES_PER_DAY, _Generator
+
+    gen, day, out = _Generator(seed=7, today=TODAY), date(2004, 6, 1), Population()
+    household = {"home": "440604", "address": "佛山市禅城区祖庙路1号"}
+    people = [gen.person("李", "F", day, household, out) for _ in range(SEQUENCES_PER_DAY + 3)]
+    ids = [parse_resident_id(p.id_number, TODAY) for p in people]
+    assert len({p.id_number for p in people}) == len(people)  # all different, all valid
+    assert [i.birth_date for i in ids].count(day) == SEQUENCES_PER_DAY
+    assert [p.birth_date for p in people[-3:]] == [i.birth_date for i in ids[-3:]] == [day - timedelta(days=1)] * 3
