@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 
 from bench import delivery, district, load, report, scan, web_load
+from bench.profile import Profiler, write_summary
 from bench.stack import BenchStack, Sizes
 from profiles.config import PROJECT_ROOT
 
@@ -43,6 +44,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="short web runs and a small cohort (the CI smoke run)")
     parser.add_argument("--heap", default=None, help="Neo4j heap (default: 512m, 2g from 200 000 persons)")
     parser.add_argument("--pagecache", default=None, help="Neo4j page cache (default: 256m, 6g from 200 000)")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample the import command, gunicorn and the worker with py-spy, phase by phase; writes "
+                             "--out/profiles/profiles.md (the figures of a profiled run are not the record)")
     parser.add_argument("--data", type=Path, default=PROJECT_ROOT / "var" / "bench", help="district files and servers")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "var" / "bench" / "report")
     args = parser.parse_args(argv)
@@ -67,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = Sizes(heap=args.heap, pagecache=args.pagecache)
     root = args.data / "run"
     shutil.rmtree(root, ignore_errors=True)
-    stack = BenchStack(root, sizes).start()
+    stack = BenchStack(root, sizes, profiler=Profiler(args.out / "profiles") if args.profile else None).start()
     cohort_persons = args.delivery_notices // 2
     results: dict = {"load": [], "bare": [], "events": [], "scan_tenth": [], "scan_full": [], "today_tenth": [],
                      "today": [], "naive": []}
@@ -116,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "district.md").write_text(report.markdown(r))
     print(report.markdown(r))
     print(f"written: {args.out / 'district.json'}, {args.out / 'district.md'}")
+    if stack.profiler:
+        print(f"profiles: {write_summary(stack.profiler.directory)}")
     return 0
 
 
@@ -185,7 +191,8 @@ def summarise(args, meta: dict, sizes: Sizes, res: dict, agree: bool, peaks: dic
         "machine": report.machine(), "command": "python -m bench " + " ".join(sys.argv[1:]),
         "district": meta,
         "settings": sizes.as_dict() | {"delivery_notices": args.delivery_notices, "web_seconds": args.web_seconds,
-                                       "web_sample": args.web_sample, "runs": args.runs},
+                                       "web_sample": args.web_sample, "runs": args.runs,
+                                       "profiled": args.profile},
         "figures": figures, "goals": goals, "peak_rss_mib": mib,
         "scan_agrees_with_naive": agree, "import_rejected": sum(x["rejected"] for x in res["load"]),
         "raw": {k: v for k, v in res.items() if k not in ("today", "naive", "scan_tenth", "scan_full", "today_tenth")}

@@ -79,7 +79,8 @@ def run(stack: BenchStack, cohort_persons: int, runs: int, baseline_jobs: int = 
     for n in range(runs):
         out["rq_noop_jobs_per_s"].append(run_noop(stack, baseline_jobs))
         out["bare_twilio_sends_per_s"].append(run_twilio(stack, min(baseline_jobs, 2000)))
-        out["delivery"].append(run_delivery(stack, cohort_persons, timeout=max(600, cohort_persons / 5)))
+        with stack.profiled("delivery-worker", "worker"):
+            out["delivery"].append(run_delivery(stack, cohort_persons, timeout=max(600, cohort_persons / 5)))
         d = out["delivery"][-1]
         print(f"  delivery run {n + 1}: {d['notices_per_s']:.0f} notices/s ({d['notices']} in {d['seconds']:.1f} s, "
               f"scan {d['scan_seconds'] or 0:.1f} s); RQ no-op {out['rq_noop_jobs_per_s'][-1]:.0f} jobs/s; "

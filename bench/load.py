@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 import time
 import uuid
@@ -25,7 +24,7 @@ from bench.stack import BenchStack
 from graph import bulk
 from graph.local import LocalNeo4j
 from graph.processes import free_port
-from profiles.config import PROJECT_ROOT, Settings
+from profiles.config import Settings
 from profiles.models import LifeEvent
 
 IMPORTED = ("persons", "entities", "materials", "relations")  # the order that resolves every reference
@@ -39,9 +38,9 @@ def import_part(stack: BenchStack, part: Part) -> dict:
     out = {"rows": 0, "seconds": 0.0, "rejected": 0, "kinds": {}}
     for kind in IMPORTED:
         path = part.file(kind)
-        done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "import", kind, str(path), "--rejects",
-                               str(path.with_suffix(".rejects.csv"))], cwd=PROJECT_ROOT, env=stack.environ,
-                              capture_output=True, text=True, check=False)
+        argv = [sys.executable, "-m", "flask", "--app", "wsgi", "import", kind, str(path), "--rejects",
+                str(path.with_suffix(".rejects.csv"))]
+        done = stack.run_command(f"import-{kind}", argv)
         rate, counts = _RATE.search(done.stdout), _IMPORTED.search(done.stdout)
         if done.returncode != 0 or rate is None or counts is None:
             raise SystemExit(f"import {kind} {path} failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-3000:]}")

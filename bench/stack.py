@@ -11,12 +11,15 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.profile import Profiler
 from graph.local import LocalNeo4j
 from graph.processes import free_port, port_is_open, spawn, terminate
 from graph.schema import migrate
@@ -54,6 +57,7 @@ class BenchStack:
     services: Services | None = None
     procs: dict[str, list] = field(default_factory=dict)  # role -> Popen list (web, worker, sandbox)
     peaks: dict[str, int] = field(default_factory=dict)  # role -> the largest VmHWM seen, in KiB
+    profiler: Profiler | None = None  # python -m bench --profile
 
     def start(self) -> BenchStack:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -80,6 +84,23 @@ class BenchStack:
                      death_signal=signal.SIGKILL if role == "worker" else signal.SIGTERM)
         self.procs.setdefault(role, []).append(proc)
         return proc
+
+    def run_command(self, name: str, argv: list[str]) -> subprocess.CompletedProcess:
+        """Run one of the project's commands to the end, in the project directory with the stack's environment
+        (output captured as text); under py-spy when profiling, as phase `name`."""
+        if self.profiler:
+            return self.profiler.run(name, argv, cwd=PROJECT_ROOT, env=self.environ)
+        return subprocess.run(argv, cwd=PROJECT_ROOT, env=self.environ, capture_output=True, text=True, check=False)
+
+    def profiled(self, name: str, role: str) -> AbstractContextManager:
+        """While the block runs, sample the role's processes (gunicorn: the master and its workers) as phase `name`;
+        nothing when not profiling."""
+        if not self.profiler:
+            return nullcontext()
+        spies = ExitStack()
+        for proc in self.procs[role]:
+            spies.enter_context(self.profiler.attached(name, proc.pid))
+        return spies
 
     def start_workers(self, n: int | None = None) -> None:
         for _ in range(n or self.sizes.worker_processes):

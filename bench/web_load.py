@@ -89,7 +89,8 @@ def run(stack: BenchStack, base_url: str, runs: int, seconds: float, connections
             if name == "bare_read":
                 measured[name].append(bare_read(s.driver, s.settings.neo4j_database, pids, connections, seconds))
             else:
-                measured[name].append(wrk(base_url, files[name], seconds, connections))
+                with stack.profiled(f"web-{name}", "web"):
+                    measured[name].append(wrk(base_url, files[name], seconds, connections))
     out: dict = {name: summary(measured[name]) for name in SCENARIOS}
     out["ratio_prefill_p99_vs_bare_p99"] = spread([a["p99_ms"] / b["p99_ms"] for a, b in
                                                    zip(measured["prefill"], measured["bare_read"], strict=True)], 2)

@@ -11,8 +11,9 @@ from profiles.config import PROJECT_ROOT
 
 def test_every_benchmark_runs_on_a_small_district_and_reports_medians_ratios_and_goals(tmp_path):
     out = tmp_path / "report"
-    done = subprocess.run([sys.executable, "-m", "bench", "--persons", "3000", "--quick", "--data", str(tmp_path),
-                           "--out", str(out)], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1200)
+    argv = [sys.executable, "-m", "bench", "--persons", "3000", "--quick", "--profile", "--data", str(tmp_path),
+            "--out", str(out)]
+    done = subprocess.run(argv, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stderr[-4000:]
     r = json.loads((out / "district.json").read_text())
 
@@ -30,3 +31,10 @@ def test_every_benchmark_runs_on_a_small_district_and_reports_medians_ratios_and
         assert figure["runs"] >= 3 and figure["min"] <= figure["median"] <= figure["max"], name
     assert len(r["goals"]) == 10 and all(g[3] in ("met", "not met") for g in r["goals"])
     assert "| goal |" in (out / "district.md").read_text()
+
+    profiles = (out / "profiles" / "profiles.md").read_text()  # py-spy sampled every phase that runs our code
+    for phase in ("import-persons", "import-entities", "import-materials", "import-relations", "web-prefill",
+                  "web-personal_page", "web-officer_profile", "delivery-worker"):
+        assert f"## {phase}\n" in profiles, phase
+    prefill = profiles.split("## web-prefill\n")[1].split("\n## ")[0]
+    assert "| neo4j |" in prefill and "graph/snapshots.py" in prefill  # prefill reads its snapshots on the driver
