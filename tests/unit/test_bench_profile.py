@@ -25,15 +25,17 @@ def test_a_sample_with_no_project_frame_goes_to_its_innermost_library():
 
 
 def test_a_phase_adds_its_runs_and_says_how_busy_its_processes_were(tmp_path):
+    blocked = "_wait_for_io (neo4j/_async_compat/network/_bolt_socket.py:486)"  # py-spy called it active
     lines = {
-        "web-prefill-1": [f"{VIEW};{SNAPSHOT};run (neo4j/_sync/work/session.py:300) 60", f"{VIEW} 20"],
+        "web-prefill-1": [f"{VIEW};{SNAPSHOT};run (neo4j/_sync/work/session.py:300) 60", f"{VIEW} 20",
+                          f"{VIEW};{SNAPSHOT};{blocked} 40"],
         "web-prefill-2": [f"{VIEW};dumps (json/encoder.py:200) 20"],
     }
     for name, raw in lines.items():
         (tmp_path / f"{name}.txt").write_text("\n".join(raw) + "\n")
         (tmp_path / f"{name}.json").write_text(json.dumps({"seconds": 1.0, "rate": 100}))
     s = summarise_phase(sorted(tmp_path.glob("*.txt")))
-    assert (s["samples"], s["seconds"], s["busy"]) == (100, 2.0, 0.5)
+    assert (s["samples"], s["waiting"], s["seconds"], s["busy"]) == (100, 40, 2.0, 0.5)
     assert [(area, n) for area, n, _ in s["areas"]] == [("neo4j", 60), ("project code", 20), ("json", 20)]
     assert dict(s["inclusive"])["web/api/prefill.py:post"] == 100
     assert dict(s["inclusive"])["graph/snapshots.py:load"] == 60
