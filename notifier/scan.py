@@ -57,13 +57,17 @@ def start_scan(services: Services, as_of: date, scan_id: str | None = None, at: 
 
 
 def daily_scan(at: str | None = None) -> str:
-    """The 06:00 job: today's scan (its id is the date, so a second scheduler cannot start it twice), then a sweep."""
+    """The 06:00 job: a sweep, today's scan (its id is the date, so a second scheduler cannot start it twice), and the
+    dashboard's count of due items."""
+    from notifier import due_counts
     from notifier.sweep import sweep
 
     services = current()
     today = now_in(services, at).date()
     sweep(at)
-    return start_scan(services, today, scan_id=f"daily-{today.isoformat()}", at=at)
+    scan_id = start_scan(services, today, scan_id=f"daily-{today.isoformat()}", at=at)
+    due_counts.ask(services, today)  # the supervisors' dashboard figure, after the reminders
+    return scan_id
 
 
 def scan_partition(scan_id: str, k: int, at: str | None = None) -> int:

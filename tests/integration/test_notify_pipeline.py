@@ -13,9 +13,10 @@ from rq.registry import ScheduledJobRegistry
 
 from graph.processes import free_port
 from graph.scan import scan_due
+from notifier import due_counts
 from notifier.delivery import deliver
 from notifier.sandbox import Sandbox
-from notifier.scan import max_offset, start_scan
+from notifier.scan import daily_scan, max_offset, start_scan
 from notifier.sweep import sweep
 from profiles.notices import Preferences
 from tests.integration.notify_helpers import (
@@ -99,6 +100,19 @@ def test_an_id_card_expiring_in_30_days_gets_one_sms_once_then_nothing_after_ren
     material(svc, citizen.pid, "id_card", DAY + timedelta(days=3652 + 20), issued_on=DAY + timedelta(days=10))
     scan(svc, DAY + timedelta(days=23))  # the 7-day offset: the new card settles it
     assert len(sandbox.messages()) == 1 and len(notices(svc)) == 2
+
+
+def test_the_daily_job_scans_once_a_day_then_counts_the_dashboards_due_items_after_the_reminders(svc, sandbox):
+    citizen = person(svc, phone="+8613800138009")
+    material(svc, citizen.pid, "id_card", DAY + timedelta(days=30))
+    scan_id = f"daily-{DAY.isoformat()}"
+    assert daily_scan(at(DAY, 9)) == daily_scan(at(DAY, 10)) == scan_id  # a second scheduler starts nothing
+    assert len(svc.queues["scan"].get_jobs()) == svc.settings.scan_partitions + 1
+    assert [j.id for j in svc.queues["default"].get_jobs()] == [f"due-counts-{DAY.isoformat()}"]  # once, last queue
+    assert due_counts.counted(svc, DAY) is None
+    run_jobs(svc)
+    assert svc.scans.get(scan_id).state == "done" and len(sandbox.messages(to="+8613800138009")) == 1
+    assert due_counts.counted(svc, DAY)["id_card_renewal"] == 1
 
 
 def _draft_of(svc, nid: str) -> str:

@@ -3,22 +3,18 @@ inbox; and the supervisors' dashboard (notices per day, due items per service, m
 
 from __future__ import annotations
 
-import json
-from collections import Counter
 from datetime import datetime, time, timedelta
 
 from flask import render_template
 from flask_babel import gettext as _
 
-from graph.scan import scan_due
+from notifier import due_counts
 from profiles.applications import card
 from profiles.notices import CHANNELS, STATUSES
 from web.pages.guards import services, signed_in, today, visitor
 from web.pages.officer_charts import bars, colour, stacked_columns
 from web.pages.officer_common import bp, console, days_left, material_name, service_name, term
 
-DUE_HORIZON = 90
-DUE_CACHE_S = 600  # the dashboard's due counts: one scan per ten minutes at most, whoever looks
 DAYS = 30
 
 
@@ -44,20 +40,6 @@ def queue():
     return render_template("officer/queue.html", rows=rows, cards=console().cards(departments),
                            everything=everything, department=visitor().data.get("department"),
                            role=visitor().role)
-
-
-def due_per_service(on) -> dict[str, int]:
-    """Due items per service in the next DUE_HORIZON days (the daily scan's own query), cached per day for
-    DUE_CACHE_S seconds in Redis."""
-    s = services()
-    key = f"officer:dashboard:due:{on.isoformat()}"
-    cached = s.redis.get(key)
-    if cached is not None:
-        return json.loads(cached)
-    counts = Counter(item.service for item in scan_due(s.driver, s.settings.neo4j_database, s.catalog, on,
-                                                       DUE_HORIZON))
-    s.redis.set(key, json.dumps(counts), ex=DUE_CACHE_S)
-    return dict(counts)
 
 
 def _per_day(rows, days, column: int, names: tuple[str, ...]) -> list[tuple[str, list[int]]]:
@@ -90,9 +72,12 @@ def dashboard():
                               labels, series)
         charts.append({"id": chart_id, "title": title, "svg": svg, "days": days, "total": total,
                        "legend": [(name, colour(n)) for n, (name, _v) in enumerate(series)], "series": series})
-    due = sorted(due_per_service(on).items(), key=lambda kv: (-kv[1], kv[0]))
+    counted = due_counts.counted(s, on)  # counted by a job once a day: a walk over the whole district
+    if counted is None:
+        due_counts.ask(s, on)
+    due = sorted((counted or {}).items(), key=lambda kv: (-kv[1], kv[0]))
     due_rows = [(service_name(code), n) for code, n in due]
-    due_title = _("Due items per service, next %(n)d days", n=DUE_HORIZON)
+    due_title = _("Due items per service, next %(n)d days", n=due_counts.DUE_HORIZON)
     due_svg = bars("due", due_title, _("%(total)d due items in %(services)d services.",
                                        total=sum(n for _c, n in due), services=len(due)), due_rows)
     reuse = [(material_name(kind), reuses, materials) for kind, reuses, materials in console().reuse_by_kind()]
@@ -101,4 +86,5 @@ def dashboard():
                                              total=sum(r for _k, r, _m in reuse)),
                      [(name, r) for name, r, _m in reuse])
     return render_template("officer/dashboard.html", charts=charts, due_rows=due_rows, due_title=due_title,
-                           due_svg=due_svg, reuse=reuse, reuse_title=reuse_title, reuse_svg=reuse_svg, on=on)
+                           due_svg=due_svg, due_counted=counted is not None, reuse=reuse, reuse_title=reuse_title,
+                           reuse_svg=reuse_svg, on=on)
