@@ -51,6 +51,9 @@ class ResidentId:
 
 
 def _normalise(text: str) -> str:
+    """Upper case, full-width forms folded (NFKC), spaces and dashes of any kind removed."""
+    if text.isascii() and text.isalnum():  # nearly every number as typed or imported: nothing to fold or remove
+        return text.upper()
     return clean(unicodedata.normalize("NFKC", text), " -").strip().upper()
 
 

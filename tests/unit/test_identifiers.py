@@ -294,3 +294,14 @@ def test_uscc_check_digit_helper_rejects_wrong_input():
     for bad in ["91440604MA4W1234", "91440604MA4W1234I", "91440604MA4W123456"]:
         with pytest.raises(InvalidIdentifier):
             uscc_check_digit(bad)
+
+
+@given(st.text(alphabet=st.characters(codec="ascii"), max_size=24) | st.text(max_size=24))
+def test_the_plain_ascii_shortcut_normalises_exactly_as_the_full_folding(text):
+    import unicodedata
+
+    from stdnum.util import clean
+
+    from profiles.identifiers import _normalise
+
+    assert _normalise(text) == clean(unicodedata.normalize("NFKC", text), " -").strip().upper()
