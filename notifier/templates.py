@@ -97,6 +97,7 @@ def _environment() -> Environment:
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates ship with the code; checking each file's mtime per render was 15 % of delivery
     )
     env.filters["zh_date"] = zh_date
     env.filters["en_date"] = en_date

@@ -32,6 +32,7 @@ before the State Council publishes that year's arrangements):
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 
 import chinese_calendar
@@ -60,10 +61,15 @@ def known_years() -> range:
     return _KNOWN_YEARS
 
 
+# The library validates its argument and looks through its tables on every call: 10 % of a prefill request's CPU
+# (py-spy, full-district benchmark), since every decision date walks day by day. A day's answer never changes.
+_official_workday = functools.lru_cache(maxsize=16_384)(chinese_calendar.is_workday)
+
+
 def is_working_day(day: date, *, strict: bool = False) -> bool:
     """True if `day` is a working day: from the official calendar, or the documented fallback beyond it."""
     if day.year in _KNOWN_YEARS:
-        return chinese_calendar.is_workday(day)
+        return _official_workday(day)
     if strict:
         raise CalendarUnknown(day.year)
     return day.weekday() < 5 and (day.month, day.day) not in FALLBACK_FIXED_HOLIDAYS
