@@ -13,7 +13,6 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -255,28 +254,12 @@ def read_rows(path: Path, kind: Kind) -> Iterator[tuple[int, dict | Rejected]]:
 
 
 def run_import(services, name: str, path: Path, rejects_path: Path, batch: int) -> tuple[int, list]:
-    """Check every row, write the good ones in batches, report the rest; returns (imported, rejects).
-
-    A writer thread writes batch k while this thread checks batch k+1: the checks (schemas, checksums, encryption) are
-    Python on one core and a write is mostly Neo4j's time on the other, so each hides the other (a py-spy profile of
-    the serial import had the process on the CPU half of the time). Batches are still written one at a time in file
-    order, so "already on file" answers and material versions are exactly those of a serial import."""
     kind, on = KINDS[name], datetime.now(services.settings.zone).date()
     if path.suffix.lower() not in FORMATS:
         raise click.ClickException(f"{path}: give a .csv, .jsonl or .ndjson file")
     total = count_lines(path)
     imported, rejects, pending, first_seen = 0, [], [], {}
-    writing: Future | None = None  # the batch being written
-
-    def written() -> None:
-        nonlocal imported, writing
-        if writing is not None:
-            done, failed = writing.result()  # a write that failed raises here
-            imported, writing = imported + done, None
-            rejects.extend(failed)
-
-    with (tqdm(total=total, unit="rows", file=sys.stderr, desc=f"import {name}") as bar,
-          ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as background):
+    with tqdm(total=total, unit="rows", file=sys.stderr, desc=f"import {name}") as bar:
         for line, row in read_rows(path, kind):
             try:
                 if isinstance(row, Rejected):
@@ -290,10 +273,10 @@ def run_import(services, name: str, path: Path, rejects_path: Path, batch: int) 
             except Rejected as exc:
                 rejects.append((line, exc.field, exc.reason))
             if len(pending) >= batch:
-                written()  # one batch in flight at a time: batch k is on file before batch k+1 is written
-                writing, pending = background.submit(kind.flush, services, pending), []
+                done, failed = kind.flush(services, pending)
+                imported, pending = imported + done, []
+                rejects.extend(failed)
             bar.update(max(0, line - bar.n))
-        written()
         if pending:
             done, failed = kind.flush(services, pending)
             imported += done

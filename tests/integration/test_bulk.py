@@ -185,23 +185,6 @@ def test_materials_attach_by_id_number_or_credit_code_and_supersede_by_issue_dat
     assert len(services.holdings.materials("Person", pid)) == 2
 
 
-def test_batches_written_while_the_next_is_checked_still_land_one_after_another_in_file_order(app, tmp_path):
-    """Five passports of one person, a batch each: versions 1 to 5 and only the last current, as a serial import."""
-    services = services_of(app)
-    invoke(app, "import", "persons", str(write(tmp_path / "p.csv", [["id_number", "name"], [A, "张三"]])))
-    path = write(tmp_path / "m.csv", [
-        ["holder_id_number", "kind", "number", "issued_on", "expires_on", "issuer", "provenance"],
-        *[[A, "passport", f"E{i}", f"{2000 + i}-01-01", f"{2010 + i}-01-01", "局", "issued"] for i in range(5)],
-        [A, "passport", "E0", "2000-01-01", "2010-01-01", "局", "issued"],  # 7: the first again
-    ])
-    result = invoke(app, "import", "materials", str(path), "--batch", "1")
-    assert "imported 5, rejected 1" in result.stdout, result.output
-    assert rejects_of(tmp_path / "m.csv.rejects.csv") == [(7, "kind", "duplicate of line 2")]
-    passports = services.holdings.materials("Person", services.subjects.find_person(A).pid)
-    assert sorted((m.number, m.version, m.superseded) for m in passports) == [
-        ("E0", 1, True), ("E1", 2, True), ("E2", 3, True), ("E3", 4, True), ("E4", 5, False)]
-
-
 def test_bulk_materials_continue_versions_on_file(app):
     services = services_of(app)
     services.subjects.add_person(Person("p1", A, "张三", date(1990, 5, 17), "M", "440604"))
