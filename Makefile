@@ -16,7 +16,7 @@ test: deps browser-deps bench-deps
 	@$(PY) -m ruff check --quiet .
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
-# The whole district benchmark, by hand (about an hour at the default 1 100 000 persons; BENCH_ARGS to change it).
+# The whole district benchmark, by hand (1 h 40 min at the default 1 100 000 persons; BENCH_ARGS to change it).
 bench: deps bench-deps
 	@$(PY) -m bench $(BENCH_ARGS)
 

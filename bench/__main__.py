@@ -1,6 +1,6 @@
 """`python -m bench`: a synthetic district loaded and measured, each figure against a baseline of the same run.
 
-    .venv/bin/python -m bench                          # the full district: 1 100 000 persons (by hand; about an hour)
+    .venv/bin/python -m bench                          # the full district: 1 100 000 persons (by hand; ~1 h 40 min)
     .venv/bin/python -m bench --persons 3000 --quick   # the CI smoke run: every benchmark, small
 
 Steps: generate the district (cached in var/bench/), start Neo4j, Redis, the SMS sandbox; load the district through the

@@ -41,3 +41,17 @@ def test_a_phase_adds_its_runs_and_says_how_busy_its_processes_were(tmp_path):
     assert dict(s["inclusive"])["graph/snapshots.py:load"] == 60
     text = markdown(tmp_path)
     assert "## web-prefill\n" in text and "| neo4j | 60% | graph/snapshots.py:load (100%) |" in text
+
+
+def test_the_micro_benchmark_runs_both_sides_and_puts_the_code_back(monkeypatch, capsys):
+    from bench import micro
+    from notifier import templates
+    from profiles import workdays
+
+    monkeypatch.setattr(micro, "ROUNDS", 1)
+    monkeypatch.setattr(micro, "CALLS", 20)
+    cached = workdays._official_workday
+    micro.main()
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4 and all("µs per call" in line for line in lines)
+    assert workdays._official_workday is cached and templates._environment().auto_reload is False
