@@ -197,7 +197,3 @@ def children(pid: int) -> list[int]:
         return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return []
-
-
-def free_ports(n: int) -> list[int]:
-    return [free_port() for _ in range(n)]
