@@ -22,7 +22,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from bench import delivery, district, load, report, scan, web_load
+from bench import delivery, district, load, report, say, scan, web_load
 from bench.profile import Profiler, write_summary
 from bench.stack import BenchStack, Sizes
 from profiles.config import PROJECT_ROOT
@@ -38,6 +38,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--delivery-notices", type=int, default=50_000,
                         help="notices the delivery benchmark sends (an inbox notice and an SMS per cohort person)")
+    parser.add_argument("--baseline-jobs", type=int, default=5000,
+                        help="jobs of the bare RQ no-op loop per delivery run (bare twilio sends: at most 2 000)")
     parser.add_argument("--web-seconds", type=float, default=20.0, help="length of each wrk run")
     parser.add_argument("--web-sample", type=int, default=2000, help="persons signed in and asked for")
     parser.add_argument("--naive-runs", type=int, default=None, help="runs of the naive scan (default: --runs)")
@@ -55,6 +57,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if args.quick:
         args.web_seconds = min(args.web_seconds, 3.0)
         args.delivery_notices = min(args.delivery_notices, 400)
+        args.baseline_jobs = min(args.baseline_jobs, 1000)
         args.web_sample = min(args.web_sample, 200)
     big = args.persons >= 200_000
     args.heap = args.heap or ("2g" if big else "512m")
@@ -67,11 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     today = date.today()
     parts, meta = district.generate(args.data / f"district-{args.persons}-{args.seed}-{today}", args.persons,
                                     args.seed, today, parts_after_first=args.runs)
-    print(f"district: {meta['rows']} in {len(parts)} parts (generated in {meta['generate_seconds']} s)", flush=True)
+    say(f"district: {meta['rows']} in {len(parts)} parts (generated in {meta['generate_seconds']} s)")
     sizes = Sizes(heap=args.heap, pagecache=args.pagecache)
     root = args.data / "run"
     shutil.rmtree(root, ignore_errors=True)
     stack = BenchStack(root, sizes, profiler=Profiler(args.out / "profiles") if args.profile else None).start()
+    say("Neo4j, Redis and the SMS sandbox are up")
     cohort_persons = args.delivery_notices // 2
     results: dict = {"load": [], "bare": [], "events": [], "scan_tenth": [], "scan_full": [], "today_tenth": [],
                      "today": [], "naive": []}
@@ -82,8 +86,8 @@ def main(argv: list[str] | None = None) -> int:
                 results["load"].append(load.import_part(stack, part))
                 results["bare"].append(bare.load(part))
                 results["events"].append(load.write_events(stack, part))
-                print(f"part {part.number}: import {results['load'][-1]['per_second']:.0f} rows/s, bare "
-                      f"{results['bare'][-1]['per_second']:.0f} rows/s", flush=True)
+                say(f"part {part.number}: import {results['load'][-1]['per_second']:.0f} rows/s, bare "
+                    f"{results['bare'][-1]['per_second']:.0f} rows/s")
                 if part.number == 0:
                     scan.write_cohort(stack, cohort_persons)
                     stack.services.driver.execute_query("CALL db.awaitIndexes(600)")
@@ -98,18 +102,20 @@ def main(argv: list[str] | None = None) -> int:
             results["today"].append(scan.timed_scan(stack, today))
             if n < (args.naive_runs or args.runs):
                 results["naive"].append(scan.naive_scan(stack, today))
-            print(f"scan run {n + 1}: today {results['today'][-1]['seconds']:.1f} s "
-                  f"({results['today'][-1]['due_items']} due items); naive "
-                  f"{results['naive'][-1]['seconds'] if results['naive'] else 0:.1f} s", flush=True)
+            say(f"scan run {n + 1}: today {results['today'][-1]['seconds']:.1f} s "
+                f"({results['today'][-1]['due_items']} due items); naive "
+                f"{results['naive'][-1]['seconds'] if results['naive'] else 0:.1f} s")
         agree = all(r["keys"] == results["today"][0]["keys"] for r in results["naive"])
         # 4, 5. prefill and pages under load
         base = stack.start_web()
+        say("gunicorn is up; signing in the web sample")
         results["web"] = web_load.run(stack, base, runs=args.runs, seconds=args.web_seconds,
                                       sample=args.web_sample)
         stack.stop_role("web")
         # 3. delivery
         stack.start_workers()
-        results["delivery"] = delivery.run(stack, cohort_persons, args.runs)
+        say("the worker is up; delivery")
+        results["delivery"] = delivery.run(stack, cohort_persons, args.runs, args.baseline_jobs)
         stack.stop_role("worker")
         stack.record_peaks()
     finally:
@@ -190,7 +196,8 @@ def summarise(args, meta: dict, sizes: Sizes, res: dict, agree: bool, peaks: dic
     return {
         "machine": report.machine(), "command": "python -m bench " + " ".join(sys.argv[1:]),
         "district": meta,
-        "settings": sizes.as_dict() | {"delivery_notices": args.delivery_notices, "web_seconds": args.web_seconds,
+        "settings": sizes.as_dict() | {"delivery_notices": args.delivery_notices,
+                                       "baseline_jobs": args.baseline_jobs, "web_seconds": args.web_seconds,
                                        "web_sample": args.web_sample, "runs": args.runs,
                                        "profiled": args.profile},
         "figures": figures, "goals": goals, "peak_rss_mib": mib,

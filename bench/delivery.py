@@ -15,6 +15,7 @@ import time
 
 from rq import Queue
 
+from bench import say
 from bench.noop import noop
 from bench.scan import COHORT_DAY
 from bench.stack import FROM, SID, TOKEN, BenchStack
@@ -82,8 +83,8 @@ def run(stack: BenchStack, cohort_persons: int, runs: int, baseline_jobs: int = 
         with stack.profiled("delivery-worker", "worker"):
             out["delivery"].append(run_delivery(stack, cohort_persons, timeout=max(600, cohort_persons / 5)))
         d = out["delivery"][-1]
-        print(f"  delivery run {n + 1}: {d['notices_per_s']:.0f} notices/s ({d['notices']} in {d['seconds']:.1f} s, "
-              f"scan {d['scan_seconds'] or 0:.1f} s); RQ no-op {out['rq_noop_jobs_per_s'][-1]:.0f} jobs/s; "
-              f"bare twilio {out['bare_twilio_sends_per_s'][-1]:.0f} sends/s", flush=True)
+        say(f"delivery run {n + 1}: {d['notices_per_s']:.0f} notices/s ({d['notices']} in {d['seconds']:.1f} s, "
+            f"scan {d['scan_seconds'] or 0:.1f} s); RQ no-op {out['rq_noop_jobs_per_s'][-1]:.0f} jobs/s; "
+            f"bare twilio {out['bare_twilio_sends_per_s'][-1]:.0f} sends/s")
     stack.clear_sandbox()
     return out

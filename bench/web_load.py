@@ -28,6 +28,7 @@ from pathlib import Path
 import neo4j
 import structlog.testing
 
+from bench import say
 from bench.report import spread
 from bench.stack import BenchStack
 from graph.snapshots import _QUERY as SNAPSHOT_QUERIES  # the very text prefill runs
@@ -84,13 +85,16 @@ def run(stack: BenchStack, base_url: str, runs: int, seconds: float, connections
     for name in ("prefill", "personal_page", "officer_profile"):  # a short unrecorded pass: connections, caches
         wrk(base_url, files[name], min(seconds, 2), connections)
     bare_read(s.driver, s.settings.neo4j_database, pids, connections, min(seconds, 2))
-    for _ in range(runs):
+    say(f"web: {len(citizen_cookies)} citizens and {len(officer_cookies)} officer records signed in "
+        f"({time.monotonic() - started:.0f} s)")
+    for n in range(runs):
         for name in SCENARIOS:
             if name == "bare_read":
                 measured[name].append(bare_read(s.driver, s.settings.neo4j_database, pids, connections, seconds))
             else:
                 with stack.profiled(f"web-{name}", "web"):
                     measured[name].append(wrk(base_url, files[name], seconds, connections))
+        say(f"web run {n + 1}: p99 " + ", ".join(f"{name} {measured[name][-1]['p99_ms']:.0f} ms" for name in SCENARIOS))
     out: dict = {name: summary(measured[name]) for name in SCENARIOS}
     out["ratio_prefill_p99_vs_bare_p99"] = spread([a["p99_ms"] / b["p99_ms"] for a, b in
                                                    zip(measured["prefill"], measured["bare_read"], strict=True)], 2)
