@@ -10,7 +10,7 @@ import pytest
 
 from profiles.config import PROJECT_ROOT
 
-# About 4 min alone on a 2-core machine, over 5 min beside a busy neighbour: the run gets its own bound, below the
+# About 3 min alone on a 2-core machine; a slower machine once went past 5 min. The run gets its own bound, below the
 # test's, so that a slow run fails with its own progress lines rather than with pytest-timeout's thread dump.
 RUN_LIMIT_S = 900
 
@@ -52,6 +52,6 @@ def test_every_benchmark_runs_on_a_small_district_and_reports_medians_ratios_and
 
 
 def progress(log) -> str:
-    """The bench's stamped progress lines (`[m:ss] ...`) and its last output, without the progress bars."""
+    """The bench's stamped progress lines (`[m:ss] ...`), then its last ten lines of output."""
     lines = log.read_text(errors="replace").replace("\r", "\n").splitlines()
     return "\n".join([line for line in lines if line.startswith("[")] + ["...", *lines[-10:]])
