@@ -170,6 +170,7 @@ def environment(neo4j_uri: str, redis_url: str, sandbox_port: int, web_port: int
         "PUBLIC_URL": f"http://127.0.0.1:{web_port}",
         "SECRET_KEY": "bench-" + "x" * 40, "LIFECYCLE_DATA_KEYS": "b1:" + base64.b64encode(b"k" * 32).decode(),
         "LIFECYCLE_INDEX_KEY": base64.b64encode(b"i" * 32).decode(), "LOG_JSON": "false",
+        "LIFECYCLE_AUDIT_KEYS": "a1:" + base64.b64encode(b"a" * 32).decode(),
         "PYTHONUNBUFFERED": "1",
     }
 

@@ -10,6 +10,7 @@ from graph.driver import constraint_errors
 from profiles.errors import Conflict, NotFound, Rejected
 from profiles.models import Actor
 from profiles.passwords import hash_password, needs_rehash, verify
+from profiles.text import RefusedText, clean_text
 
 ROLES = ("officer", "supervisor", "admin")
 
@@ -38,6 +39,14 @@ class Officers:
             raise Rejected("role", f"one of {', '.join(ROLES)}")
         if not username.replace("-", "").replace("_", "").replace(".", "").isalnum() or len(username) > 64:
             raise Rejected("username", "letters, digits, '.', '-' and '_' only, at most 64")
+        # The name and department are what citizens read in their access log: no bidi override may disguise them.
+        cleaned = {}
+        for field_name, text in (("name", name), ("department", department)):
+            try:
+                cleaned[field_name] = clean_text(text)
+            except RefusedText as exc:
+                raise Rejected(field_name, exc.reason) from None
+        name, department = cleaned["name"], cleaned["department"]
         digest = hash_password(password)
         try:
             with constraint_errors():

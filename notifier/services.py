@@ -26,11 +26,13 @@ from graph.snapshots import Snapshots
 from graph.subjects import Subjects
 from notifier.email import EmailClient
 from notifier.sms import SmsClient
+from profiles.audit import AuditKeys
 from profiles.catalog import Catalog, load_catalog
 from profiles.config import ConfigError, Settings
 from profiles.privacy import BlindIndex, FieldCipher
 
-QUEUE_NAMES = ("scan", "deliver", "default")  # a worker drains them in this order
+# A worker drains them in this order: sign-in codes first (a person is waiting at the screen), then the daily work.
+QUEUE_NAMES = ("login", "scan", "deliver", "default")
 
 
 @dataclass
@@ -61,7 +63,8 @@ class Services:
 
     @property
     def access_log(self) -> AccessLog:
-        return AccessLog(self.driver, self.settings.neo4j_database)
+        return AccessLog(self.driver, self.settings.neo4j_database,
+                         AuditKeys(self.settings.audit_keys, self.settings.active_audit_key))
 
     @property
     def api_keys(self) -> ApiKeys:
@@ -114,6 +117,8 @@ def build(settings: Settings, *, for_worker: bool = False) -> Services:
         raise ConfigError("LIFECYCLE_DATA_KEYS", "personal data is stored encrypted: configure at least one key")
     if not settings.index_key:
         raise ConfigError("LIFECYCLE_INDEX_KEY", "ID-number lookups need a blind-index key")
+    if not settings.audit_keys:
+        raise ConfigError("LIFECYCLE_AUDIT_KEYS", "the access log is signed: configure at least one key")
     timeouts = {} if for_worker else {"socket_timeout": 5.0, "socket_connect_timeout": 2.0}
     connection = redis.Redis.from_url(settings.redis_url, health_check_interval=30, **timeouts)
     queues = {name: Queue(name, connection=connection) for name in QUEUE_NAMES}

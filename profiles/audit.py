@@ -1,35 +1,224 @@
-"""The access log's hash chain (全程留痕、过往可溯): each record's hash covers its content and its predecessor's hash.
+"""The access log's keyed hash chain (全程留痕、过往可溯): signing records and the head, and judging a chain. Pure.
 
-Changing, removing or reordering any record breaks every link after it, so `first_broken_link` names the first record
-that no longer matches. Pure: the graph stores and streams the records, this decides whether they are intact.
+Each record's hash is an HMAC-SHA256 over every field and its predecessor's hash, so changing, removing or reordering a
+record breaks a link. The MAC is keyed because whoever can write the graph can also recompute a plain SHA-256 over a
+rewritten record and everything after it; without the key they cannot. The chain alone cannot tell a cut end from a
+short log, so the head (`AuditHead`) holds the last (seq, hash) under a MAC of its own: moving it back to the last
+surviving record also takes the key. What no state inside the graph can catch is a head rolled back to a state it
+genuinely had earlier (replayed with its old MAC) after the records since were deleted; that needs the head published
+somewhere outside the graph.
+
+Keys rotate like the data keys: each record and the head name the key that signed them and are checked with that key,
+so a retired key must stay configured for as long as the records it signed are to verify. History is never re-signed
+under a newer key, on purpose: a tamper-evident log is not rewritten. The one exception is `resign_legacy`, the
+one-time upgrade of a chain written before keys existed, which re-signs only what first verifies under the old rules.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+
+from profiles.models import AccessRecord
 
 GENESIS = "0" * 64
+# Domain tags: a record MAC can never be presented as a head MAC (or as anything else signed with the same key), and a
+# future change of the MAC input gets a new version instead of silently meaning something else.
+RECORD_TAG = "lifecycle|access-record|v1"
+HEAD_TAG = "lifecycle|access-head|v1"
+UPGRADE = "`flask --app wsgi audit upgrade`"
 
 
-def record_hash(prev_hash: str, rid: str, seq: int, at: datetime, actor: str, role: str, purpose: str, what: str,
-                subject_id: str) -> str:
-    content = [prev_hash, rid, seq, at.isoformat(), actor, role, purpose, what, subject_id]
+class ChainBroken(RuntimeError):
+    """The chain cannot be extended or upgraded as it stands; `verdict` says where and why."""
+
+    def __init__(self, verdict: Verdict):
+        super().__init__(verdict.reason)
+        self.verdict = verdict
+
+
+class NoAuditKey(RuntimeError):
+    def __init__(self) -> None:
+        super().__init__("no access-log key configured: set LIFECYCLE_AUDIT_KEYS")
+
+
+@dataclass(frozen=True)
+class AuditKeys:
+    """The configured keys by id; `active` signs new records and the head."""
+
+    keys: Mapping[str, bytes] = field(default_factory=dict)
+    active: str = ""
+
+    def signing(self) -> tuple[str, bytes]:
+        if not self.active or self.active not in self.keys:
+            raise NoAuditKey()
+        return self.active, self.keys[self.active]
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The `AuditHead` node: the last record's seq and hash, and a MAC over both ("" mac: not signed, legacy)."""
+
+    seq: int
+    hash: str
+    key_id: str = ""
+    mac: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a check found: intact when `reason` is empty; else the first bad `record`, or None when it is the head."""
+
+    checked: int
+    reason: str = ""
+    record: AccessRecord | None = None
+    head: ChainHead | None = None
+
+    @property
+    def intact(self) -> bool:
+        return not self.reason
+
+
+def _mac(key: bytes, parts: list) -> str:
+    # A JSON array, not a joined string: no value can contain a separator that shifts the field boundaries.
+    return hmac.new(key, json.dumps(parts, ensure_ascii=False, separators=(",", ":")).encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def record_mac(key: bytes, r: AccessRecord) -> str:
+    """The MAC over every field of `r` but `hash` itself (key_id included: a record cannot claim another key)."""
+    return _mac(key, [RECORD_TAG, r.key_id, r.prev_hash, r.rid, r.seq, r.at.isoformat(), r.actor, r.role, r.purpose,
+                      r.what, r.subject_id])
+
+
+def head_mac(key: bytes, key_id: str, seq: int, last_hash: str) -> str:
+    return _mac(key, [HEAD_TAG, key_id, seq, last_hash])
+
+
+def legacy_hash(r: AccessRecord) -> str:
+    """The plain SHA-256 the log used before it was keyed; only for recognising and upgrading such records."""
+    content = [r.prev_hash, r.rid, r.seq, r.at.isoformat(), r.actor, r.role, r.purpose, r.what, r.subject_id]
     return hashlib.sha256(json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
 
-def first_broken_link(records: Iterable) -> tuple[object | None, str, int]:
-    """Walk records in `seq` order; return (first bad record or None, why, how many were checked)."""
-    expected_prev, expected_seq, checked = GENESIS, 1, 0
+def sign(r: AccessRecord, keys: AuditKeys) -> AccessRecord:
+    """`r` under the active key: key_id set, hash = its MAC."""
+    key_id, key = keys.signing()
+    unsigned = replace(r, key_id=key_id, hash="")
+    return replace(unsigned, hash=record_mac(key, unsigned))
+
+
+def sign_head(seq: int, last_hash: str, keys: AuditKeys) -> ChainHead:
+    key_id, key = keys.signing()
+    return ChainHead(seq, last_hash, key_id, head_mac(key, key_id, seq, last_hash))
+
+
+def head_problem(head: ChainHead, keys: AuditKeys) -> str:
+    """Why `head` cannot be trusted, or "" if its MAC holds. Appends check this too: building on a moved head would
+    sign it anew and launder the move."""
+    if not head.mac:
+        return f"the head (seq {head.seq}) is not signed: the log predates keyed signing; run {UPGRADE}"
+    key = keys.keys.get(head.key_id)
+    if key is None:
+        return _unknown_key("the head is", head.key_id)
+    if not hmac.compare_digest(head_mac(key, head.key_id, head.seq, head.hash), head.mac):
+        return (f"the head (seq {head.seq}) does not match its MAC: it was moved or rewritten without the key "
+                "(records after the last one may have been deleted)")
+    return ""
+
+
+def verify_chain(records: Iterable[AccessRecord], head: ChainHead | None, keys: AuditKeys) -> Verdict:
+    """Walk `records` in seq order and compare the end with `head`; name the first bad record, or the head."""
+    trusted = head is not None and not head_problem(head, keys)
+    checked, last = 0, None
     for r in records:
         checked += 1
-        if r.seq != expected_seq:
-            return r, f"sequence jumps from {expected_seq - 1} to {r.seq}: a record is missing", checked
-        if r.prev_hash != expected_prev:
-            return r, "its link to the previous record does not match", checked
-        if record_hash(r.prev_hash, r.rid, r.seq, r.at, r.actor, r.role, r.purpose, r.what, r.subject_id) != r.hash:
-            return r, "its content does not match its hash: it was changed after it was written", checked
-        expected_prev, expected_seq = r.hash, expected_seq + 1
-    return None, "", checked
+        why = _link_problem(r, last) or _mac_problem(r, head, keys)
+        if not why and trusted and r.seq > head.seq:
+            why = f"it lies beyond the head (seq {head.seq}): it was added outside the log"
+        if why:
+            return Verdict(checked, why, r, head)
+        last = r
+    if head is None:
+        if last is None:
+            return Verdict(0)
+        return Verdict(checked, f"the head (AuditHead) is missing while {checked} records exist: it was deleted",
+                       None, head)
+    if not trusted:
+        return Verdict(checked, head_problem(head, keys), None, head)
+    return _end_problem(checked, last, head)
+
+
+def _link_problem(r: AccessRecord, last: AccessRecord | None) -> str:
+    expected = 1 if last is None else last.seq + 1
+    if r.seq > expected:
+        return f"sequence jumps from {expected - 1} to {r.seq}: a record is missing"
+    if r.seq < expected:
+        return f"sequence goes back from {expected - 1} to {r.seq}: records were reordered"
+    if r.prev_hash != (GENESIS if last is None else last.hash):
+        return "its link to the previous record does not match"
+    return ""
+
+
+def _mac_problem(r: AccessRecord, head: ChainHead | None, keys: AuditKeys) -> str:
+    if not r.key_id:
+        if head is not None and head.mac:
+            return "it is not keyed, yet the log was already upgraded (its head is signed): it was rewritten"
+        return f"it is not keyed: written before the access log was signed; run {UPGRADE}"
+    key = keys.keys.get(r.key_id)
+    if key is None:
+        return _unknown_key("it is", r.key_id)
+    if hmac.compare_digest(record_mac(key, r), r.hash):
+        return ""
+    if r.hash == legacy_hash(r):
+        return "its hash is a plain SHA-256 of its content, not its MAC: it was rewritten and re-hashed without the key"
+    return "its content does not match its MAC: it was changed after it was written"
+
+
+def _unknown_key(subject: str, key_id: str) -> str:
+    return (f"{subject} signed with key {key_id!r}, which is not configured: a retired key must stay in "
+            "LIFECYCLE_AUDIT_KEYS, or else this was signed by someone else")
+
+
+def _end_problem(checked: int, last: AccessRecord | None, head: ChainHead) -> Verdict:
+    end = 0 if last is None else last.seq
+    if end < head.seq:
+        return Verdict(checked, f"the head says the log ends at record {head.seq} but the last record is {end}: the "
+                                f"newest {head.seq - end} record(s) were deleted", None, head)
+    if last is not None and last.hash != head.hash:
+        return Verdict(checked, "its hash differs from the head's: the newest record was replaced", last, head)
+    return Verdict(checked, head=head)
+
+
+def verify_legacy(records: Iterable[AccessRecord], head: ChainHead | None) -> Verdict:
+    """The pre-key rules (plain SHA-256, unsigned head): the check `audit upgrade` makes before it re-signs."""
+    checked, last = 0, None
+    for r in records:
+        checked += 1
+        why = _link_problem(r, last)
+        if not why and r.key_id:
+            why = f"it is already keyed ({r.key_id!r}) among unkeyed records: the chain is not a legacy one"
+        if not why and r.hash != legacy_hash(r):
+            why = "its content does not match its hash: it was changed after it was written"
+        if why:
+            return Verdict(checked, why, r, head)
+        last = r
+    if head is None:
+        return Verdict(checked, "the head (AuditHead) is missing" if last else "", None, head)
+    if head.seq != (0 if last is None else last.seq) or head.hash != (GENESIS if last is None else last.hash):
+        return Verdict(checked, f"the head (seq {head.seq}) does not match the last record "
+                                f"({0 if last is None else last.seq}): records were deleted or replaced", None, head)
+    return Verdict(checked, head=head)
+
+
+def resign_legacy(records: Iterable[AccessRecord], keys: AuditKeys) -> Iterator[AccessRecord]:
+    """Each legacy record (already verified, in seq order) re-signed under the active key, linked to its re-signed
+    predecessor; the last one's hash is what the head gets."""
+    prev = GENESIS
+    for r in records:
+        signed = sign(replace(r, prev_hash=prev), keys)
+        prev = signed.hash
+        yield signed

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fcntl
 import os
 import re
 import secrets
@@ -81,6 +82,8 @@ class Settings:
     data_keys: Mapping[str, bytes] = field(default_factory=dict)
     active_data_key: str = ""
     index_key: bytes = b""
+    audit_keys: Mapping[str, bytes] = field(default_factory=dict)  # access-log MAC keys, rotated like the data keys
+    active_audit_key: str = ""
     tz: str = "Asia/Shanghai"
     catalog_dir: Path = PROJECT_ROOT / "profiles" / "catalog"
     web_host: str = "127.0.0.1"
@@ -120,6 +123,11 @@ class Settings:
         if active and active not in data_keys:
             raise ConfigError("LIFECYCLE_DATA_KEY_ACTIVE", f"key id {active!r} is not among LIFECYCLE_DATA_KEYS")
         index_key = _b64(e["LIFECYCLE_INDEX_KEY"], "LIFECYCLE_INDEX_KEY", 32) if "LIFECYCLE_INDEX_KEY" in e else b""
+        audit_keys = _audit_keys(e.get("LIFECYCLE_AUDIT_KEYS", ""))
+        audit_active = e.get("LIFECYCLE_AUDIT_KEY_ACTIVE", next(reversed(audit_keys), ""))
+        if audit_active and audit_active not in audit_keys:
+            raise ConfigError("LIFECYCLE_AUDIT_KEY_ACTIVE",
+                              f"key id {audit_active!r} is not among LIFECYCLE_AUDIT_KEYS")
         sandbox_port = _port(e, "LOCAL_SMS_SANDBOX_PORT", DEFAULT_SANDBOX_PORT)
         real_twilio = "TWILIO_ACCOUNT_SID" in e and "TWILIO_API_BASE_URL" not in e
         local_sandbox = not real_twilio and env != "production"
@@ -177,6 +185,8 @@ class Settings:
             data_keys=data_keys,
             active_data_key=active,
             index_key=index_key,
+            audit_keys=audit_keys,
+            active_audit_key=audit_active,
             tz=tz,
             catalog_dir=Path(e.get("LIFECYCLE_CATALOG", PROJECT_ROOT / "profiles" / "catalog")).resolve(),
             web_host=e.get("WEB_HOST", "127.0.0.1"),
@@ -218,6 +228,7 @@ def dev_secrets(var_dir: Path) -> dict[str, str]:
             f"SECRET_KEY={secrets.token_urlsafe(48)}",
             f"LIFECYCLE_DATA_KEYS=dev1:{base64.b64encode(secrets.token_bytes(32)).decode()}",
             f"LIFECYCLE_INDEX_KEY={base64.b64encode(secrets.token_bytes(32)).decode()}",
+            audit_key_line(),
         ]
         lines += sandbox_credentials()
         try:
@@ -233,6 +244,26 @@ def dev_secrets(var_dir: Path) -> dict[str, str]:
         with path.open("a") as f:
             f.write("\n".join(extra) + "\n")
         pairs.update(line.split("=", 1) for line in extra)
+    if "LIFECYCLE_AUDIT_KEYS" not in pairs:  # a var/ from before the access log was keyed
+        pairs = _append_once(path, "LIFECYCLE_AUDIT_KEYS", audit_key_line())
+    return pairs
+
+
+def audit_key_line() -> str:
+    return f"LIFECYCLE_AUDIT_KEYS=dev1:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+
+
+def _append_once(path: Path, name: str, line: str) -> dict[str, str]:
+    """Append `line` unless `name` is there by now, under a lock: two processes of the stack starting together must
+    not each add a key of their own and then sign with different ones."""
+    with path.open("a+") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        text = f.read()
+        pairs = dict(x.split("=", 1) for x in text.splitlines() if "=" in x)
+        if name not in pairs:
+            f.write(("" if text.endswith("\n") or not text else "\n") + line + "\n")
+            pairs.update([line.split("=", 1)])
     return pairs
 
 
@@ -249,6 +280,8 @@ def _require_production_secrets(s: Settings) -> None:
         raise ConfigError("LIFECYCLE_DATA_KEYS", "production needs at least one data-encryption key")
     if not s.index_key:
         raise ConfigError("LIFECYCLE_INDEX_KEY", "production needs a blind-index key")
+    if not s.audit_keys:
+        raise ConfigError("LIFECYCLE_AUDIT_KEYS", "production needs a key to sign the access log")
     if s.local_neo4j or s.local_redis:
         missing = "NEO4J_URI" if s.local_neo4j else "REDIS_URL"
         raise ConfigError(missing, "production does not start local servers; set the address of yours")
@@ -378,3 +411,12 @@ def _data_keys(value: str) -> dict[str, bytes]:
             raise ConfigError("LIFECYCLE_DATA_KEYS", f"key id {key_id!r} appears twice")
         keys[key_id] = _b64(material, "LIFECYCLE_DATA_KEYS", 32)
     return keys
+
+
+def _audit_keys(value: str) -> dict[str, bytes]:
+    """Access-log MAC keys, written like the data keys. Each record names the key that signed it and is checked with
+    that key: a retired key stays listed for as long as its records are to verify (they are never re-signed)."""
+    try:
+        return _data_keys(value)
+    except ConfigError as exc:
+        raise ConfigError("LIFECYCLE_AUDIT_KEYS", exc.reason) from None

@@ -119,4 +119,5 @@ class AccessRecord:
     what: str
     subject_id: str
     prev_hash: str
-    hash: str
+    hash: str  # HMAC-SHA256 under `key_id` (profiles.audit); a plain SHA-256 with key_id "" before the log was keyed
+    key_id: str

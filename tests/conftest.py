@@ -36,6 +36,7 @@ def make_environ(**overrides: str) -> dict[str, str]:
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
         "LIFECYCLE_DATA_KEYS": "t1:" + base64.b64encode(b"k" * 32).decode(),
         "LIFECYCLE_INDEX_KEY": base64.b64encode(b"i" * 32).decode(),
+        "LIFECYCLE_AUDIT_KEYS": "a1:" + base64.b64encode(b"a" * 32).decode(),
         "HEALTH_TIMEOUT": "1.5",
     }
     environ.update(overrides)

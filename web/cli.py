@@ -10,12 +10,14 @@ from flask.cli import AppGroup, with_appcontext
 from tqdm import tqdm
 
 from graph.apikeys import ROLES
+from graph.audit import AccessLog, upgrade_legacy
 from graph.rotation import count_pending, rotate
 from graph.scan import scan_due
 from graph.schema import MIGRATIONS, MigrationError, applied_versions, migrate
-from profiles.audit import first_broken_link
+from profiles.audit import AuditKeys, ChainBroken, NoAuditKey, Verdict
 from profiles.catalog import CatalogError, check_catalog, load_catalog
 from profiles.config import load
+from profiles.errors import NotFound
 
 
 def init_app(app: Flask) -> None:
@@ -62,9 +64,49 @@ def apikey_group() -> None:
 @click.option("--name", required=True, help="who holds it, e.g. 'civil-affairs-bureau'")
 @with_appcontext
 def apikey_create(role: str, name: str) -> None:
-    key = current_app.extensions["lifecycle"].api_keys.create(name, role)
+    try:
+        key = current_app.extensions["lifecycle"].api_keys.create(name, role)
+    except ValueError as exc:
+        raise click.ClickException(f"name: {exc}") from exc
     click.echo(key)
     click.echo(f"(role {role}, name {name}; store it now: it cannot be shown again)", err=True)
+
+
+@apikey_group.command("list", help="One line per key: id, name, role, created, last used, active or revoked.")
+@with_appcontext
+def apikey_list() -> None:
+    services = current_app.extensions["lifecycle"]
+    keys = services.api_keys.all_keys()
+    if not keys:
+        click.echo("no API keys yet (create one with `apikey create`)")
+    for k in keys:
+        state = f"revoked {_when(k.revoked_at, services.settings.zone)}" if k.revoked else "active"
+        last = _when(k.last_used_at, services.settings.zone) if k.last_used_at else "never"
+        click.echo(f"{k.kid}  {k.name:<24}  {k.role:<7}  created {_when(k.created_at, services.settings.zone)}  "
+                   f"last used {last:<16}  {state}")
+
+
+@apikey_group.command("revoke", help="End a key at once: from its next request on it gets 401.")
+@click.argument("key_id")
+@with_appcontext
+def apikey_revoke(key_id: str) -> None:
+    services = current_app.extensions["lifecycle"]
+    # The whole key is accepted too: whoever holds a leaked one can end it without looking its id up.
+    kid = key_id.strip().split("_")[1] if key_id.strip().startswith("lk_") else key_id.strip()
+    try:
+        done = services.api_keys.revoke(kid)
+    except NotFound as exc:
+        raise click.ClickException(f"no API key with id {kid!r} (`apikey list` shows the ids)") from exc
+    at = _when(done.key.revoked_at, services.settings.zone)
+    if done.already:
+        click.echo(f"{kid} ({done.key.name}) was already revoked, at {at}")
+    else:
+        click.echo(f"revoked {kid} ({done.key.name}, role {done.key.role}) at {at}: it gets 401 from now on")
+
+
+def _when(moment, zone) -> str:
+    """A stored UTC time as the operator reads it: local to the service's zone, to the minute."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
 @click.group("audit", help="The access log.")
@@ -72,15 +114,48 @@ def audit_group() -> None:
     pass
 
 
-@audit_group.command("verify", help="Recompute the access log's hash chain; name the first broken link.")
+@audit_group.command("verify", help="Check the access log's signed chain and its head; name the first bad record.")
 @with_appcontext
 def audit_verify() -> None:
-    log = current_app.extensions["lifecycle"].access_log
-    bad, why, checked = first_broken_link(log.stream())
-    if bad is None:
-        click.echo(f"access log intact: {checked} records checked")
+    verdict = _access_log().verify()
+    if verdict.intact:
+        head = f" (head: seq {verdict.head.seq}, key {verdict.head.key_id})" if verdict.head else ""
+        click.echo(f"access log intact: {verdict.checked} records checked{head}")
         return
-    raise click.ClickException(f"access log broken at record {bad.seq} (rid {bad.rid}, {bad.at.isoformat()}): {why}")
+    raise click.ClickException(f"access log broken at {_where(verdict)}: {verdict.reason}")
+
+
+@audit_group.command("upgrade", help="Re-sign a log written before it was keyed, once it verifies under the old rules.")
+@with_appcontext
+def audit_upgrade() -> None:
+    services = current_app.extensions["lifecycle"]
+    log = _access_log()
+    try:
+        done = upgrade_legacy(services.driver, services.settings.neo4j_database, log.keys)
+    except ChainBroken as exc:
+        raise click.ClickException(
+            f"refusing to upgrade: the legacy log is already broken at {_where(exc.verdict)}: {exc.verdict.reason}. "
+            "Nothing was changed; a broken history is not signed (investigate, then restore it from a backup)."
+        ) from exc
+    except NoAuditKey as exc:
+        raise click.ClickException(str(exc)) from exc
+    if done.nothing_to_do:
+        click.echo("access log already keyed (or empty): nothing to upgrade")
+    else:
+        click.echo(f"re-signed {done.resigned} legacy records and the head under key {log.keys.active}")
+
+
+def _access_log() -> AccessLog:
+    services = current_app.extensions["lifecycle"]
+    s = services.settings
+    return AccessLog(services.driver, s.neo4j_database, AuditKeys(s.audit_keys, s.active_audit_key))
+
+
+def _where(verdict: Verdict) -> str:
+    r = verdict.record
+    if r is not None:
+        return f"record {r.seq} (rid {r.rid}, {r.at.isoformat()})"
+    return "the head (AuditHead missing)" if verdict.head is None else f"the head (AuditHead seq {verdict.head.seq})"
 
 
 @click.group("keys", help="Data-encryption keys.")

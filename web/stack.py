@@ -119,10 +119,27 @@ def _port(url: str) -> int:
 
 
 def _migrate(settings: Settings) -> None:
+    from graph.audit import upgrade_legacy
+    from profiles.audit import AuditKeys, ChainBroken, NoAuditKey
+
     driver = build_driver(settings)
     try:
         applied = migrate(driver, settings.neo4j_database)
         log.info("schema migrated", applied=applied or "none (up to date)")
+        try:
+            done = upgrade_legacy(driver, settings.neo4j_database,
+                                  AuditKeys(settings.audit_keys, settings.active_audit_key))
+        except ChainBroken as exc:
+            # The stack still starts: `audit verify` needs the servers up to investigate. Meanwhile every read that
+            # must be recorded is refused (an unsigned head is not built on), so nothing goes unlogged.
+            bad = exc.verdict.record
+            log.error("access log NOT upgraded: its legacy chain is already broken (see `flask --app wsgi audit "
+                      "upgrade`)", reason=exc.verdict.reason, seq=bad.seq if bad else None)
+        except NoAuditKey as exc:
+            log.warning("access log not upgraded", reason=str(exc))
+        else:
+            if not done.nothing_to_do:
+                log.info("access log upgraded to keyed signing", resigned=done.resigned, key=settings.active_audit_key)
     finally:
         driver.close()
 

@@ -24,9 +24,37 @@ def keys(app) -> dict[str, dict[str, str]]:
 
 
 def snapshot(driver, database: str) -> tuple:
-    """Every node's labels and properties and every relationship: equal snapshots mean nothing was written."""
+    """Every node's labels and properties and every relationship: equal snapshots mean nothing was written.
+
+    But an API key's `last_used_at`: a refused request still used the key, and that is what an admin looking for a
+    leaked key needs to see (graph/apikeys.py stamps it at most once a minute)."""
     nodes = driver.execute_query("MATCH (n) RETURN labels(n) AS l, properties(n) AS p", database_=database)[0]
     rels = driver.execute_query("MATCH (a)-[r]->(b) RETURN type(r) AS t, elementId(a) AS a, elementId(b) AS b",
                                 database_=database)[0]
-    return (sorted(repr((sorted(r["l"]), sorted(r["p"].items()))) for r in nodes),
+    return (sorted(repr((sorted(r["l"]), sorted((k, v) for k, v in r["p"].items()
+                                                if not ("ApiKey" in r["l"] and k == "last_used_at"))))
+                   for r in nodes),
             sorted(repr(tuple(r.values())) for r in rels))
+
+
+def redis_contents(connection) -> list[tuple[bytes, bytes]]:
+    """Every key and its whole value read by type (not DUMP: that compresses long strings, hiding plain text)."""
+    found = []
+    for key in connection.scan_iter("*"):
+        kind = connection.type(key).decode()
+        if kind == "string":
+            values = [connection.get(key) or b""]
+        elif kind == "hash":
+            values = [b for pair in connection.hgetall(key).items() for b in pair]
+        elif kind == "list":
+            values = connection.lrange(key, 0, -1)
+        elif kind == "set":
+            values = list(connection.smembers(key))
+        elif kind == "zset":
+            values = [member for member, _score in connection.zrange(key, 0, -1, withscores=True)]
+        elif kind == "stream":
+            values = [b for _id, entry in connection.xrange(key) for pair in entry.items() for b in pair]
+        else:
+            values = []
+        found.append((key, b"\x00".join(values)))
+    return found

@@ -5,6 +5,7 @@ import dataclasses
 
 import pytest
 
+from profiles import config
 from profiles.config import PROJECT_ROOT, ConfigError, Settings
 
 KEY = base64.b64encode(b"a" * 32).decode()
@@ -15,6 +16,7 @@ PRODUCTION = {
     "SECRET_KEY": "s" * 40,
     "LIFECYCLE_DATA_KEYS": f"k1:{KEY}",
     "LIFECYCLE_INDEX_KEY": KEY,
+    "LIFECYCLE_AUDIT_KEYS": f"a1:{KEY}",
 }
 
 
@@ -35,6 +37,7 @@ def test_defaults_use_local_servers_under_var():
     assert s.local_mail_sink and (s.smtp_host, s.smtp_port) == ("127.0.0.1", 8025)
     assert s.public_url == "http://127.0.0.1:8000" and s.quiet_hours == "22:00-08:00" and s.daily_scan_at == "06:00"
     assert s.data_keys == {} and s.index_key == b"" and s.secret_key == ""
+    assert s.audit_keys == {} and s.active_audit_key == ""
     assert not s.log_json
 
 
@@ -54,6 +57,7 @@ def test_every_variable_overrides(tmp_path):
         "SECRET_KEY": "abc",
         "LIFECYCLE_DATA_KEYS": f"k1:{KEY},k2:{base64.b64encode(b'b' * 32).decode()}",
         "LIFECYCLE_INDEX_KEY": KEY,
+        "LIFECYCLE_AUDIT_KEYS": f"a1:{KEY},a2:{base64.b64encode(b'c' * 32).decode()}",
         "LIFECYCLE_TZ": "Europe/London",
         "PORT": "9000",
         "WEB_WORKERS": "4",
@@ -71,6 +75,8 @@ def test_every_variable_overrides(tmp_path):
     assert s.data_keys == {"k1": b"a" * 32, "k2": b"b" * 32}
     assert s.active_data_key == "k2", "the last key listed encrypts new data"
     assert s.index_key == b"a" * 32
+    assert s.audit_keys == {"a1": b"a" * 32, "a2": b"c" * 32}
+    assert s.active_audit_key == "a2", "the last key listed signs new access records"
     assert s.tz == "Europe/London"
     assert (s.web_port, s.web_workers, s.health_timeout_s) == (9000, 4, 0.5)
     assert (s.local_neo4j_heap, s.local_neo4j_pagecache) == ("1g", "512m")
@@ -91,6 +97,12 @@ def test_active_key_can_be_chosen():
     b = base64.b64encode(b"b" * 32).decode()
     s = Settings.from_env({"LIFECYCLE_DATA_KEYS": f"k1:{KEY},k2:{b}", "LIFECYCLE_DATA_KEY_ACTIVE": "k1"})
     assert s.active_data_key == "k1"
+
+
+def test_active_audit_key_can_be_chosen_and_old_ones_stay_for_verifying():
+    b = base64.b64encode(b"b" * 32).decode()
+    s = Settings.from_env({"LIFECYCLE_AUDIT_KEYS": f"a1:{KEY},a2:{b}", "LIFECYCLE_AUDIT_KEY_ACTIVE": "a1"})
+    assert s.active_audit_key == "a1" and s.audit_keys == {"a1": b"a" * 32, "a2": b"b" * 32}
 
 
 def test_settings_are_frozen():
@@ -118,6 +130,12 @@ def test_settings_are_frozen():
     ({"LIFECYCLE_DATA_KEYS": f"k1:{KEY},k1:{KEY}"}, "LIFECYCLE_DATA_KEYS", "appears twice"),
     ({"LIFECYCLE_DATA_KEYS": f"k1:{KEY}", "LIFECYCLE_DATA_KEY_ACTIVE": "k9"}, "LIFECYCLE_DATA_KEY_ACTIVE", "not among"),
     ({"LIFECYCLE_INDEX_KEY": base64.b64encode(b"x" * 16).decode()}, "LIFECYCLE_INDEX_KEY", "32 bytes"),
+    ({"LIFECYCLE_AUDIT_KEYS": "nocolon"}, "LIFECYCLE_AUDIT_KEYS", "id:base64"),
+    ({"LIFECYCLE_AUDIT_KEYS": "a1:%%%"}, "LIFECYCLE_AUDIT_KEYS", "base64"),
+    ({"LIFECYCLE_AUDIT_KEYS": "a1:" + base64.b64encode(b"short").decode()}, "LIFECYCLE_AUDIT_KEYS", "32 bytes"),
+    ({"LIFECYCLE_AUDIT_KEYS": f"a1:{KEY},a1:{KEY}"}, "LIFECYCLE_AUDIT_KEYS", "appears twice"),
+    ({"LIFECYCLE_AUDIT_KEYS": f"a1:{KEY}", "LIFECYCLE_AUDIT_KEY_ACTIVE": "a9"}, "LIFECYCLE_AUDIT_KEY_ACTIVE",
+     "not among"),
 ])
 def test_bad_values_name_the_variable_and_the_reason(environ, name, reason):
     with pytest.raises(ConfigError) as err:
@@ -133,7 +151,7 @@ def test_production_accepts_a_complete_configuration():
 
 
 @pytest.mark.parametrize("missing", [
-    "SECRET_KEY", "LIFECYCLE_DATA_KEYS", "LIFECYCLE_INDEX_KEY", "NEO4J_URI", "REDIS_URL"])
+    "SECRET_KEY", "LIFECYCLE_DATA_KEYS", "LIFECYCLE_INDEX_KEY", "LIFECYCLE_AUDIT_KEYS", "NEO4J_URI", "REDIS_URL"])
 def test_production_refuses_to_start_without_each_secret_or_address(missing):
     environ = {k: v for k, v in PRODUCTION.items() if k != missing}
     with pytest.raises(ConfigError) as err:
@@ -171,3 +189,21 @@ def test_notification_settings_are_checked(name, value, reason):
     with pytest.raises(ConfigError) as exc:
         Settings.from_env({name: value})
     assert exc.value.name == name and reason in exc.value.reason
+
+
+def test_development_generates_an_audit_key_and_adds_one_to_an_older_secrets_file(tmp_path):
+    fresh = config.dev_secrets(tmp_path / "fresh")
+    assert list(Settings.from_env(fresh).audit_keys) == ["dev1"]
+    assert config.dev_secrets(tmp_path / "fresh") == fresh, "generated once, then read back"
+
+    older = tmp_path / "older"
+    older.mkdir()
+    lines = [line for line in (tmp_path / "fresh" / "dev-secrets.env").read_text().splitlines()
+             if not line.startswith("LIFECYCLE_AUDIT_KEYS=")]
+    (older / "dev-secrets.env").write_text("\n".join(lines))  # no final newline: a hand-edited file
+    added = config.dev_secrets(older)
+    assert {k: v for k, v in added.items() if k != "LIFECYCLE_AUDIT_KEYS"} == {
+        k: v for k, v in fresh.items() if k != "LIFECYCLE_AUDIT_KEYS"}
+    assert len(Settings.from_env(added).audit_keys["dev1"]) == 32
+    assert config.dev_secrets(older) == added, "appended once; later loads read the same key"
+    assert (older / "dev-secrets.env").read_text().count("LIFECYCLE_AUDIT_KEYS=") == 1
