@@ -58,10 +58,10 @@ def test_filing_the_renewal_settles_it_and_counts_reuse(client, world, driver, s
     aid = body["aid"]
     read = client.get(f"/api/v1/applications/{aid}", headers={**auth["officer"], **PURPOSE})
     assert read.status_code == 200 and read.get_json()["fields"] == {"reason": "有效期满"}
-    decided = client.post(f"/api/v1/applications/{aid}/decision", headers=auth["officer"],
+    decided = client.post(f"/api/v1/applications/{aid}/decision", headers={**auth["officer"], **PURPOSE},
                           json={"outcome": "approved", "note": "准予换领"})
     assert decided.status_code == 200 and decided.get_json()["status"] == "approved"
-    again = client.post(f"/api/v1/applications/{aid}/decision", headers=auth["officer"],
+    again = client.post(f"/api/v1/applications/{aid}/decision", headers={**auth["officer"], **PURPOSE},
                         json={"outcome": "rejected", "note": "改主意"})
     assert again.status_code == 409 and "already approved" in again.get_json()["message"]
 

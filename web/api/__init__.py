@@ -65,7 +65,7 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme("apiKey", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"apiKey": []}]
 
-    from web.api import applications, catalog, holdings, notices, subjects
+    from web.api import applications, auth, catalog, holdings, notices, subjects
 
     api.register_blueprint(subjects.blp)
     api.register_blueprint(holdings.blp)
@@ -95,5 +95,6 @@ def init_app(app: Flask) -> None:
         return jsonify(error_body(503, f"{which} is unavailable; nothing was changed. Try again shortly.",
                                   {which: ["unavailable"]})), 503
 
+    app.after_request(auth.unrecorded_reads)
     app.extensions["lifecycle.api"] = api
     _ = InvalidIdentifier  # mapped where parsed: the field name is known there

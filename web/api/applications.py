@@ -11,7 +11,7 @@ from graph.applications import Application
 from profiles.applications import card, decide_by
 from profiles.errors import Rejected
 from profiles.prefill import prefill
-from web.api.auth import enforce, reads_subject, record_read, roles
+from web.api.auth import enforce, no_personal_data, reads_subject, record_read, roles
 from web.api.schemas import ApplicationIn, ApplicationOut, DecisionIn, PrefillIn, PrefillOut
 from web.api.subjects import services, today
 
@@ -35,6 +35,7 @@ def application_view(app: Application) -> dict:
 @blp.route("/applications")
 class Applications(MethodView):
     @roles("officer", "system")
+    @no_personal_data("the echo of the application the caller just filed")
     @blp.arguments(ApplicationIn)
     @blp.response(201, ApplicationOut)
     def post(self, body: dict):
@@ -73,12 +74,16 @@ class ApplicationById(MethodView):
 @blp.route("/applications/<string:aid>/decision")
 class Decision(MethodView):
     @roles("officer")
+    @reads_subject
     @blp.arguments(DecisionIn)
     @blp.response(200, ApplicationOut)
     def post(self, body: dict, aid: str):
-        """Approve, reject or ask for correction; once only."""
+        """Approve, reject or ask for correction; once only. The answer shows the application's form, so the
+        decision is a recorded read with a purpose (X-Purpose), like opening the application."""
         services().applications.decide(aid, body["outcome"], body["note"], today())
-        return application_view(services().applications.get(aid))
+        app = services().applications.get(aid)
+        record_read(app.subject_label, app.subject_id, f"decision {body['outcome']} on application {app.service}")
+        return application_view(app)
 
 
 @blp.route("/prefill")

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from profiles.errors import NotFound
-from web.api.auth import enforce, roles
+from web.api.auth import enforce, no_personal_data, roles
 from web.api.subjects import services
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1/catalog", description="The service catalog (事项目录)")
@@ -40,6 +40,7 @@ def _plain(value):
 @blp.route("/services")
 class Services(MethodView):
     @roles(*EVERYONE)
+    @no_personal_data("the public service catalog")
     @blp.response(200, ServiceSummary(many=True))
     def get(self):
         """Every service item: code, names, audience, department, statutory time limit (working days)."""
@@ -50,6 +51,7 @@ class Services(MethodView):
 @blp.route("/services/<string:code>")
 class ServiceByCode(MethodView):
     @roles(*EVERYONE)
+    @no_personal_data("the public service catalog")
     @blp.response(200)
     def get(self, code: str):
         """The full item: scenarios with their materials, form fields with their sources, triggers, sources."""

@@ -12,7 +12,7 @@ from profiles.materials import check_material
 from profiles.models import ENTITY_EVENTS, PERSON_EVENTS, LifeEvent, Material
 from profiles.privacy import mask_text
 from profiles.rules import due_items
-from web.api.auth import enforce, reads_subject, record_read, roles
+from web.api.auth import enforce, no_personal_data, reads_subject, record_read, roles
 from web.api.schemas import AccessRecordOut, DueItemOut, DueQuery, EventIn, EventOut, MaterialIn, MaterialOut
 from web.api.subjects import services, today, unprocessable
 
@@ -46,6 +46,7 @@ def material_view(m: Material, as_of) -> dict:
 @blp.route("/<string:kind>/<string:sid>/materials")
 class Materials(MethodView):
     @roles(*WRITERS)
+    @no_personal_data("the echo of what the caller just wrote (numbers masked)")
     @blp.arguments(MaterialIn)
     @blp.response(201, MaterialOut)
     def post(self, body: dict, kind: str, sid: str):
@@ -73,6 +74,7 @@ class Materials(MethodView):
 @blp.route("/<string:kind>/<string:sid>/events")
 class Events(MethodView):
     @roles(*WRITERS)
+    @no_personal_data("the echo of what the caller just wrote (numbers masked)")
     @blp.arguments(EventIn)
     @blp.response(201, EventOut)
     def post(self, body: dict, kind: str, sid: str):

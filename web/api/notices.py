@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from notifier.scan import start_scan
 from profiles.errors import NotFound
 from profiles.notices import Preferences
-from web.api.auth import enforce, reads_subject, record_read, roles
+from web.api.auth import enforce, no_personal_data, reads_subject, record_read, roles
 from web.api.holdings import ensure_exists, label_of
 from web.api.notify_schemas import NoticeOut, PreferencesIn, PreferencesOut, ScanCreated, ScanIn, ScanOut
 from web.api.subjects import services, today
@@ -37,6 +37,7 @@ class Notices(MethodView):
 @blp.route("/notices/<string:nid>/read")
 class NoticeRead(MethodView):
     @roles("system")
+    @no_personal_data("the delivery state of the notice the caller names; no name, number or contact")
     @blp.response(200, NoticeOut)
     def post(self, nid: str):
         """The person opened this notice in their inbox (a department's app says so): an unread reminder is what
@@ -59,6 +60,7 @@ class PreferencesView(MethodView):
         return prefs
 
     @roles("system")
+    @no_personal_data("the echo of the preferences the caller just sent")
     @blp.arguments(PreferencesIn)
     @blp.response(200, PreferencesOut)
     def put(self, body: dict, pid: str):
@@ -71,6 +73,7 @@ class PreferencesView(MethodView):
 @blp.route("/scans")
 class ScansView(MethodView):
     @roles("admin")
+    @no_personal_data("a scan's id")
     @blp.arguments(ScanIn)
     @blp.response(202, ScanCreated)
     def post(self, body: dict):
@@ -81,6 +84,7 @@ class ScansView(MethodView):
 @blp.route("/scans/<string:scan_id>")
 class ScanView(MethodView):
     @roles("admin")
+    @no_personal_data("a scan's counts")
     @blp.response(200, ScanOut)
     def get(self, scan_id: str):
         s = services()

@@ -13,7 +13,7 @@ from flask_smorest import abort as api_abort
 from profiles.identifiers import InvalidIdentifier, parse_resident_id, parse_uscc, region_ever_existed
 from profiles.models import Entity, Person, Relation
 from profiles.privacy import mask_email, mask_id_number, mask_phone
-from web.api.auth import enforce, reads_subject, record_read, roles
+from web.api.auth import enforce, no_personal_data, reads_subject, record_read, roles
 from web.api.schemas import (
     EntityIn,
     EntityOut,
@@ -64,6 +64,7 @@ def normalise_phone(phone: str | None) -> str | None:
 @blp.route("/persons")
 class Persons(MethodView):
     @roles(*WRITERS)
+    @no_personal_data("the echo of what the caller just wrote (numbers masked)")
     @blp.arguments(PersonIn)
     @blp.response(201, PersonOut)
     def post(self, body: dict):
@@ -107,6 +108,7 @@ class PersonById(MethodView):
 @blp.route("/entities")
 class Entities(MethodView):
     @roles(*WRITERS)
+    @no_personal_data("the echo of what the caller just wrote (numbers masked)")
     @blp.arguments(EntityIn)
     @blp.response(201, EntityOut)
     def post(self, body: dict):
@@ -153,6 +155,7 @@ class EntityById(MethodView):
 @blp.route("/relations")
 class Relations(MethodView):
     @roles(*WRITERS)
+    @no_personal_data("the two ids and the type the caller just sent")
     @blp.arguments(RelationIn)
     @blp.response(201, RelationOut)
     def post(self, body: dict):
