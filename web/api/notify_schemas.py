@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from profiles.notices import LANGUAGES, PUSH_CHANNELS, parse_quiet_hours
-from web.api.schemas import Strict
+from web.api.schemas import Strict, Text
 
 
 class NoticeOut(Schema):
@@ -24,10 +24,10 @@ class NoticeOut(Schema):
 
 
 class PreferencesIn(Strict):
-    channels = fields.List(fields.String(validate=validate.OneOf(PUSH_CHANNELS)), required=True,
+    channels = fields.List(Text(validate=validate.OneOf(PUSH_CHANNELS)), required=True,
                            metadata={"description": "push channels the person consents to, in order; [] = inbox only"})
-    language = fields.String(load_default="zh-CN", validate=validate.OneOf(LANGUAGES))
-    quiet_hours = fields.String(load_default=None, allow_none=True, metadata={"example": "22:00-08:00"})
+    language = Text(load_default="zh-CN", validate=validate.OneOf(LANGUAGES))
+    quiet_hours = Text(load_default=None, allow_none=True, metadata={"example": "22:00-08:00"})
 
     @validates("channels")
     def _distinct(self, value: list[str], **_) -> None:

@@ -9,6 +9,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from profiles.materials import MATERIAL_KINDS
 from profiles.models import ENTITY_KINDS, PROVENANCES, RELATION_TYPES
+from profiles.text import RefusedText, clean_text
 
 # Names are letters (any script) in words joined by the separators real names use: 张三, 阿依古丽·买买提, O'Brien.
 NAME = re.compile(r"^[^\W\d_]+(?:[·・ .'\-][^\W\d_]+)*$")
@@ -24,17 +25,62 @@ class Strict(Schema):
         unknown = RAISE
 
 
-def _check_free_form(value: dict) -> None:
-    """`fields` / `details` objects: a bounded number of flat, short, scalar values."""
-    if len(value) > MAX_FIELDS:
-        raise ValidationError(f"at most {MAX_FIELDS} entries")
-    for key, item in value.items():
-        if not isinstance(key, str) or not 1 <= len(key) <= 64:
-            raise ValidationError("keys must be 1 to 64 characters")
-        if isinstance(item, (dict, list)):
-            raise ValidationError(f"{key}: values must be text, numbers, true/false or null, not nested objects")
-        if isinstance(item, str) and len(item) > MAX_VALUE_CHARS:
-            raise ValidationError(f"{key}: values must be at most {MAX_VALUE_CHARS} characters")
+class Text(fields.String):
+    """Text of a request (body or query): refused with an invisible or control character, loaded NFC-normalised.
+
+    Every string a request schema takes is a Text, so a new field cannot forget the check (tests/unit/test_text.py
+    walks the schemas); validators such as Length and Regexp see the normalised text."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.multiline = multiline
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return clean_text(text, multiline=self.multiline)
+        except RefusedText as exc:
+            raise ValidationError(exc.reason) from None
+
+
+class Email(Text, fields.Email):
+    """An e-mail address, checked as free text first (the OpenAPI document still says format: email)."""
+
+
+class FreeForm(fields.Dict):
+    """`fields` / `details` objects: a bounded number of flat, short, scalar values; keys and text values are free
+    text as Text takes it. A bad value is reported under its key (`fields.address`)."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> dict:
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        if len(raw) > MAX_FIELDS:
+            raise ValidationError(f"at most {MAX_FIELDS} entries")
+        out, errors = {}, {}
+        for key, item in raw.items():
+            if not isinstance(key, str):
+                raise ValidationError("keys must be 1 to 64 characters")
+            try:
+                key = clean_text(key)
+            except RefusedText as exc:
+                raise ValidationError(f"a key {exc.reason}") from None
+            if not 1 <= len(key) <= 64:
+                raise ValidationError("keys must be 1 to 64 characters")
+            if key in out:
+                raise ValidationError(f"{key}: the key appears twice once normalised")
+            if isinstance(item, (dict, list)):
+                raise ValidationError(f"{key}: values must be text, numbers, true/false or null, not nested objects")
+            if isinstance(item, str):
+                try:
+                    item = clean_text(item, multiline=True)  # an address or a remark may span lines
+                except RefusedText as exc:
+                    errors[key] = [exc.reason]
+                    continue
+                if len(item) > MAX_VALUE_CHARS:
+                    raise ValidationError(f"{key}: values must be at most {MAX_VALUE_CHARS} characters")
+            out[key] = item
+        if errors:
+            raise ValidationError(errors)
+        return out
 
 
 class NotFuture:
@@ -50,12 +96,12 @@ class NotFuture:
 
 
 class PersonIn(Strict):
-    id_number = fields.String(required=True, validate=validate.Length(max=40))
-    name = fields.String(required=True, validate=[
+    id_number = Text(required=True, validate=validate.Length(max=40))
+    name = Text(required=True, validate=[
         validate.Length(min=1, max=50), validate.Regexp(NAME, error="must be a person's name: letters only")])
-    phone = fields.String(validate=validate.Regexp(PHONE, error="must be a mobile number such as 13812345678 "
+    phone = Text(validate=validate.Regexp(PHONE, error="must be a mobile number such as 13812345678 "
                                                                 "or +8613812345678"))
-    email = fields.Email(validate=validate.Length(max=254))
+    email = Email(validate=validate.Length(max=254))
 
 
 class PersonOut(Schema):
@@ -70,17 +116,17 @@ class PersonOut(Schema):
 
 
 class PersonQuery(Strict):
-    id_number = fields.String(required=True, validate=validate.Length(max=40))
+    id_number = Text(required=True, validate=validate.Length(max=40))
 
 
 class EntityIn(Strict):
-    uscc = fields.String(required=True, validate=validate.Length(max=40))
-    name = fields.String(required=True, validate=[
+    uscc = Text(required=True, validate=validate.Length(max=40))
+    name = Text(required=True, validate=[
         validate.Length(min=2, max=100), validate.Regexp(ENTITY_NAME, error="contains characters a registered "
                                                                             "name cannot have")])
-    kind = fields.String(required=True, validate=validate.OneOf(list(ENTITY_KINDS)))
+    kind = Text(required=True, validate=validate.OneOf(list(ENTITY_KINDS)))
     established_on = fields.Date(required=True, validate=NotFuture("the founding date"))
-    region = fields.String(validate=validate.Regexp(REGION, error="must be a 6-digit administrative division code"))
+    region = Text(validate=validate.Regexp(REGION, error="must be a 6-digit administrative division code"))
 
 
 class EntityOut(Schema):
@@ -94,13 +140,13 @@ class EntityOut(Schema):
 
 
 class EntityQuery(Strict):
-    uscc = fields.String(required=True, validate=validate.Length(max=40))
+    uscc = Text(required=True, validate=validate.Length(max=40))
 
 
 class RelationIn(Strict):
-    from_id = fields.String(required=True, data_key="from", validate=validate.Length(min=1, max=64))
-    to_id = fields.String(required=True, data_key="to", validate=validate.Length(min=1, max=64))
-    type = fields.String(required=True, validate=validate.OneOf(RELATION_TYPES))
+    from_id = Text(required=True, data_key="from", validate=validate.Length(min=1, max=64))
+    to_id = Text(required=True, data_key="to", validate=validate.Length(min=1, max=64))
+    type = Text(required=True, validate=validate.OneOf(RELATION_TYPES))
 
 
 class RelationOut(Schema):
@@ -110,24 +156,20 @@ class RelationOut(Schema):
 
 
 class MaterialIn(Strict):
-    kind = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    kind = Text(required=True, validate=validate.Length(min=1, max=40))
 
     @validates("kind")
     def _kind(self, value: str, **_kwargs) -> None:
         if value not in MATERIAL_KINDS:
             raise ValidationError(f"unknown material kind; one of {', '.join(MATERIAL_KINDS)}")
-    number = fields.String(required=True, validate=[
+    number = Text(required=True, validate=[
         validate.Length(min=1, max=64), validate.Regexp(r"^[0-9A-Za-z\-/()（）]+$", error="must be letters, digits "
                                                                                           "and - / ( ) only")])
     issued_on = fields.Date(required=True, validate=NotFuture("the issue date"))
     expires_on = fields.Date(required=True, allow_none=True)
-    issuer = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    provenance = fields.String(required=True, validate=validate.OneOf(PROVENANCES))
-    fields_ = fields.Dict(data_key="fields", load_default=dict)
-
-    @validates("fields_")
-    def _fields(self, value: dict, **_kwargs) -> None:
-        _check_free_form(value)
+    issuer = Text(required=True, validate=validate.Length(min=1, max=100))
+    provenance = Text(required=True, validate=validate.OneOf(PROVENANCES))
+    fields_ = FreeForm(data_key="fields", load_default=dict)
 
     @validates_schema
     def _dates(self, data: dict, **_kwargs) -> None:
@@ -150,13 +192,9 @@ class MaterialOut(Schema):
 
 
 class EventIn(Strict):
-    kind = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    kind = Text(required=True, validate=validate.Length(min=1, max=40))
     occurred_on = fields.Date(required=True, validate=NotFuture("the date"))
-    details = fields.Dict(load_default=dict)
-
-    @validates("details")
-    def _details(self, value: dict, **_kwargs) -> None:
-        _check_free_form(value)
+    details = FreeForm(load_default=dict)
 
 
 class EventOut(Schema):
@@ -195,22 +233,18 @@ class DueItemOut(Schema):
 
 
 class SubjectRef(Strict):
-    type = fields.String(required=True, validate=validate.OneOf(["person", "entity"]))
-    id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    type = Text(required=True, validate=validate.OneOf(["person", "entity"]))
+    id = Text(required=True, validate=validate.Length(min=1, max=64))
 
 
 class ApplicationIn(Strict):
     subject = fields.Nested(SubjectRef, required=True)
-    service = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    fields_ = fields.Dict(data_key="fields", load_default=dict)
-    reuse = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list,
+    service = Text(required=True, validate=validate.Length(min=1, max=64))
+    fields_ = FreeForm(data_key="fields", load_default=dict)
+    reuse = fields.List(Text(validate=validate.Length(min=1, max=64)), load_default=list,
                         validate=validate.Length(max=50))
-    draft = fields.String(load_default=None, validate=validate.Length(min=1, max=64),
+    draft = Text(load_default=None, validate=validate.Length(min=1, max=64),
                           metadata={"description": "the aid of the prefilled draft a reminder linked to"})
-
-    @validates("fields_")
-    def _fields(self, value: dict, **_kwargs) -> None:
-        _check_free_form(value)
 
 
 class ApplicationOut(Schema):
@@ -230,13 +264,13 @@ class ApplicationOut(Schema):
 
 
 class DecisionIn(Strict):
-    outcome = fields.String(required=True, validate=validate.OneOf(["approved", "rejected", "needs_correction"]))
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    outcome = Text(required=True, validate=validate.OneOf(["approved", "rejected", "needs_correction"]))
+    note = Text(load_default="", multiline=True, validate=validate.Length(max=2000))
 
 
 class PrefillIn(Strict):
     subject = fields.Nested(SubjectRef, required=True)
-    services = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
+    services = fields.List(Text(validate=validate.Length(min=1, max=64)), required=True,
                            validate=validate.Length(min=1, max=20))
     as_of = fields.Date()
 

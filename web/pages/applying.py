@@ -1,9 +1,9 @@
 """Filling and submitting an application from the pages (citizen, business and officer alike): the unified form
-from what is on file, issued values locked server-side, declared ones checked, materials on file reused."""
+from what is on file, issued values locked server-side, declared ones checked, materials on file reused; and the
+free-text check every page form uses (form_text)."""
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Mapping
 from datetime import date
@@ -14,6 +14,7 @@ from graph.applications import Application
 from profiles.applications import decide_by
 from profiles.prefill import PrefilledForm, prefill
 from profiles.rules import Snapshot
+from profiles.text import RefusedText, clean_text
 from web.pages.guards import services, today
 
 MAX_VALUE = 200
@@ -30,22 +31,33 @@ def unified_form(label: str, sid: str, codes: list[str], as_of: date | None = No
     return prefill(snapshot, services().catalog, codes, as_of or today(), related)
 
 
+def form_text(raw: str | None, required: bool = True, limit: int = MAX_VALUE) -> tuple[str, str | None]:
+    """(the text, NFC and trimmed; an error in the visitor's language or None): every free-text input of the pages
+    (a declared value, an officer's purpose or reason, what the window records) is required unless said otherwise,
+    at most `limit` characters, and refused with an invisible or control character (profiles/text.py)."""
+    try:
+        # checked before trimming: strip() would quietly drop a trailing U+2028 or \x1f instead of refusing it
+        text = clean_text(raw or "").strip()
+    except RefusedText as exc:
+        return (raw or "").strip(), _("contains an invisible control character (%(code)s)", code=exc.code)
+    if not text:
+        return text, (_("required") if required else None)
+    if len(text) > limit:
+        return text, _("at most %(n)d characters", n=limit)
+    return text, None
+
+
 def check_declared(form: PrefilledForm, posted: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """The values to file and the errors by field: a locked (issued) value is taken from the file whatever was
-    posted; every other field must be filled, at most MAX_VALUE characters, without control characters."""
+    posted; every other field is free text as form_text takes it."""
     values, errors = {}, {}
     for f in form.fields:
         if f.locked:
             values[f.name] = f.value or ""
             continue
-        typed = unicodedata.normalize("NFC", (posted.get(f.name) or "").strip())
-        if not typed:
-            errors[f.name] = _("required")
-        elif len(typed) > MAX_VALUE:
-            errors[f.name] = _("at most %(n)d characters", n=MAX_VALUE)
-        elif any(unicodedata.category(ch) == "Cc" for ch in typed):
-            errors[f.name] = _("contains characters that are not allowed")
-        values[f.name] = typed
+        values[f.name], error = form_text(posted.get(f.name))
+        if error:
+            errors[f.name] = error
     return values, errors
 
 

@@ -13,12 +13,12 @@ from profiles.errors import NotFound
 from profiles.identifiers import InvalidIdentifier, parse_resident_id, parse_uscc, region_name
 from profiles.privacy import mask_id_number, mask_phone
 from profiles.rules import due_items
+from web.pages.applying import form_text
 from web.pages.guards import purpose_for, record_view, services, signed_in, state_purpose, today
 from web.pages.officer_charts import Node, relationship_picture
 from web.pages.officer_common import (
     PLURAL,
     bp,
-    clean_text,
     days_left,
     label_of,
     load,
@@ -67,7 +67,7 @@ def home():
 def search():
     """Find a record by its number; the stated purpose comes first: without it nothing is looked up."""
     raw = (request.form.get("number") or "").strip()
-    purpose, purpose_error = clean_text(request.form.get("purpose"))
+    purpose, purpose_error = form_text(request.form.get("purpose"))
     errors = {"purpose": purpose_error} if purpose_error else {}
     label = number = None
     if not raw:
@@ -139,7 +139,7 @@ def reveal(sid: str):
     if request.method == "GET":
         return render_template("officer/reveal.html", sid=sid, errors={}, reason="", what="id_number")
     what = request.form.get("what") or "id_number"
-    reason, error = clean_text(request.form.get("reason"))
+    reason, error = form_text(request.form.get("reason"))
     errors = {"reason": error} if error else {}
     if what not in REVEALABLE:
         errors["what"] = _("choose the ID number or the phone number")
@@ -165,7 +165,7 @@ def open_record(kind: str, sid: str):
     label = label_of(kind)
     if request.method == "GET":
         return render_template("officer/open.html", kind=kind, sid=sid, purpose="", purposes=PURPOSES, errors={})
-    purpose, error = clean_text(request.form.get("purpose"))
+    purpose, error = form_text(request.form.get("purpose"))
     if error:
         return render_template("officer/open.html", kind=kind, sid=sid, purpose=purpose, purposes=PURPOSES,
                                errors={"purpose": error}), 422

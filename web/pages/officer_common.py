@@ -1,9 +1,9 @@
-"""What every officer-console page shares: the blueprint, the record kinds in URLs, loading a record, checking free
-text, the console's graph reader, and the words (in both languages) for the statuses and relations it shows."""
+"""What every officer-console page shares: the blueprint, the record kinds in URLs, loading a record, the console's
+graph reader, and the words (in both languages) for the statuses and relations it shows. (Free text is checked by
+web.pages.applying.form_text, as on every page.)"""
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 
 from flask import Blueprint, abort
@@ -22,7 +22,6 @@ bp = Blueprint("officer", __name__, url_prefix="/officer")
 KINDS = {"persons": "Person", "entities": "Entity"}  # the record kind in a URL -> its graph label
 PLURAL = {label: kind for kind, label in KINDS.items()}
 AUDIENCE = {"Person": "person", "Entity": "entity"}
-MAX_TEXT = 200
 
 TERMS = {
     "provenance": {"issued": _l("issued"), "verified": _l("verified at a window"), "declared": _l("declared"),
@@ -77,18 +76,6 @@ def load(label: str, sid: str) -> Person | Entity:
 def console() -> Console:
     s = services()
     return Console(s.driver, s.settings.neo4j_database, s.cipher)
-
-
-def clean_text(raw: str | None, required: bool = True, limit: int = MAX_TEXT) -> tuple[str, str | None]:
-    """(the text, NFC and trimmed; an error or None): required, at most `limit` characters, no control characters."""
-    text = unicodedata.normalize("NFC", (raw or "").strip())
-    if not text:
-        return text, (_("required") if required else None)
-    if len(text) > limit:
-        return text, _("at most %(n)d characters", n=limit)
-    if any(unicodedata.category(ch) == "Cc" for ch in text):
-        return text, _("contains characters that are not allowed")
-    return text, None
 
 
 def parse_day(raw: str | None, required: bool = True) -> tuple[date | None, str | None]:

@@ -14,8 +14,9 @@ from profiles.catalog.model import Text
 from profiles.errors import NotFound
 from profiles.materials import MaterialRejected, check_material
 from profiles.models import ENTITY_EVENTS, PERSON_EVENTS, LifeEvent, Material
+from web.pages.applying import form_text
 from web.pages.guards import purpose_for, record_view, services, signed_in, today
-from web.pages.officer_common import AUDIENCE, bilingual, bp, clean_text, label_of, material_name, parse_day, term
+from web.pages.officer_common import AUDIENCE, bilingual, bp, label_of, material_name, parse_day, term
 
 EVENTS = {"Person": PERSON_EVENTS, "Entity": ENTITY_EVENTS}
 NUMBER = re.compile(r"^[0-9A-Za-z\-/()（）]+$")  # as the REST API accepts them
@@ -88,12 +89,12 @@ def add_material(kind: str, sid: str):
     expires_on, error = parse_day(form.get("expires_on"), required=False)
     if error:
         errors["expires_on"] = error
-    issuer, error = clean_text(form.get("issuer"), limit=100)
+    issuer, error = form_text(form.get("issuer"), limit=100)
     if error:
         errors["issuer"] = error
     details = {}
     for name in detail_fields().get(code, {}):
-        value, error = clean_text(form.get(f"{DETAIL}{code}.{name}"), required=False)
+        value, error = form_text(form.get(f"{DETAIL}{code}.{name}"), required=False)
         if error:
             errors[f"{DETAIL}{code}.{name}"] = error
         elif value:
@@ -131,7 +132,7 @@ def add_event(kind: str, sid: str):
         errors["occurred_on"] = error
     elif occurred_on > today():
         errors["occurred_on"] = _("the date is in the future")
-    note, error = clean_text(form.get("note"), required=False)
+    note, error = form_text(form.get("note"), required=False)
     if error:
         errors["note"] = error
     year = (form.get("year") or "").strip()
