@@ -27,11 +27,14 @@ from pathlib import Path
 
 import neo4j
 import structlog.testing
+from rq import SimpleWorker
 
 from bench import say
 from bench.report import spread
 from bench.stack import BenchStack
 from graph.snapshots import _QUERY as SNAPSHOT_QUERIES  # the very text prefill runs
+from notifier import login_codes
+from notifier.services import install
 from profiles.config import Settings
 from profiles.models import Person
 from web import create_app
@@ -66,7 +69,7 @@ def run(stack: BenchStack, base_url: str, runs: int, seconds: float, connections
                                         "LOGIN_LIMIT_ACCOUNT": "1000000 per minute"}))
     try:
         with structlog.testing.capture_logs():  # a log line per code sent and per record opened: not for the console
-            citizen_cookies = [sign_in_citizen(app, stack.sandbox_port, p) for p in citizens]
+            citizen_cookies = sign_in_citizens(app, stack.sandbox_port, citizens)
             officer_cookies = officer_sessions(app, s.officers, pids)
     finally:
         app.extensions["lifecycle"].close()
@@ -141,19 +144,31 @@ def expect(response, status: int, what: str) -> None:
                          f"{response.get_data(as_text=True)[:300]}")
 
 
-def sign_in_citizen(app, sandbox_port: int, person: Person) -> str:
-    """ID number, the SMS code from the sandbox, and the session cookie that /me then accepts."""
-    client = app.test_client()
-    token = csrf_token(client, "/login")
-    expect(client.post("/login", data={"csrf_token": token, "id_number": person.id_number}), 303, "POST /login")
-    url = f"http://127.0.0.1:{sandbox_port}/sandbox/messages?" + urllib.parse.urlencode({"to": person.phone})
-    with urllib.request.urlopen(url, timeout=10) as answer:
-        messages = json.load(answer)
-    code = re.search(r"(?<!\d)(\d{6})(?!\d)", messages[-1]["body"]) if messages else None
-    if code is None:
-        raise SystemExit(f"web_load: no sign-in code reached {person.pid}'s phone in the sandbox")
-    expect(client.post("/login/code", data={"csrf_token": token, "code": code.group(1)}), 303, "POST /login/code")
-    return session_cookie(client)
+def sign_in_citizens(app, sandbox_port: int, persons: list[Person]) -> list[str]:
+    """ID number, the SMS code from the sandbox, and the session cookie that /me then accepts, for each person. The
+    codes are sent by the `login` queue's jobs, as the worker would: here in this process, once for everyone."""
+    started = []
+    for person in persons:
+        client = app.test_client()
+        token = csrf_token(client, "/login")
+        expect(client.post("/login", data={"csrf_token": token, "id_number": person.id_number}), 303, "POST /login")
+        started.append((person, client, token))
+    services = app.extensions["lifecycle"]
+    install(services)
+    SimpleWorker([services.queues[login_codes.QUEUE]], connection=services.redis).work(burst=True,
+                                                                                       logging_level="WARNING")
+    cookies = []
+    for person, client, token in started:
+        url = f"http://127.0.0.1:{sandbox_port}/sandbox/messages?" + urllib.parse.urlencode({"to": person.phone})
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            messages = json.load(answer)
+        code = re.search(r"(?<!\d)(\d{6})(?!\d)", messages[-1]["body"]) if messages else None
+        if code is None:
+            raise SystemExit(f"web_load: no sign-in code reached {person.pid}'s phone in the sandbox")
+        expect(client.post("/login/code", data={"csrf_token": token, "code": code.group(1)}), 303,
+               "POST /login/code")
+        cookies.append(session_cookie(client))
+    return cookies
 
 
 def officer_sessions(app, officers, pids: list[str]) -> list[tuple[str, str]]:

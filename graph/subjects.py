@@ -54,7 +54,11 @@ class Subjects:
         return self.person_from(records[0]["p"])
 
     def find_person(self, id_number: str) -> Person:
-        records = self._read("MATCH (p:Person {id_hash: $h}) RETURN p", h=self.index(ID_KIND, id_number))
+        return self.find_person_by_index(self.index(ID_KIND, id_number))
+
+    def find_person_by_index(self, id_hash: str) -> Person:
+        """By the blind index of the ID number, for callers that hold only that (a pending sign-in)."""
+        records = self._read("MATCH (p:Person {id_hash: $h}) RETURN p", h=id_hash)
         if not records:
             raise NotFound("person", "(by ID number)", field="id_number")
         return self.person_from(records[0]["p"])

@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 from graph.processes import free_port
 from notifier.sandbox import Sandbox
 from profiles.config import PROJECT_ROOT
-from tests.integration.pages_helpers import SID, TOKEN, pages_app
+from tests.integration.pages_helpers import SID, TOKEN, pages_app, send_codes
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -37,7 +37,9 @@ class Site:
         return self.app.extensions["lifecycle"]
 
     def code_for(self, phone: str) -> str:
-        """The newest login code the sandbox received for this phone."""
+        """The newest login code the sandbox received for this phone (after running the queued code jobs, as the
+        worker would)."""
+        send_codes(self.app)
         bodies = [m["body"] for m in self.sandbox.messages(to=phone)]
         assert bodies, f"no SMS reached {phone}"
         return re.search(r"(\d{6})", bodies[-1]).group(1)

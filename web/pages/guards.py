@@ -4,9 +4,11 @@ a business's own, an officer's stated purpose per record; every refusal is recor
 from __future__ import annotations
 
 import time
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, redirect, request, url_for
 
@@ -28,10 +30,19 @@ def today() -> date:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only a path on this site: never another host (`//evil`, `https://…`) after signing in."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """Only a path on this site: never another host (`//evil`, `https://…`) after signing in.
+
+    Browsers drop tabs and line breaks from a URL and read a backslash as a slash, so `/%09/evil.example` (decoded)
+    and `/\\evil.example` would lead off the site. The target is judged after removing control characters (which also
+    keeps CR/LF out of the Location header) and refused if it has a scheme, a host or a backslash.
+    """
+    if not target:
+        return default
+    cleaned = "".join(ch for ch in target if unicodedata.category(ch) != "Cc")
+    parts = urlsplit(cleaned)
+    if not cleaned.startswith("/") or cleaned.startswith("//") or "\\" in cleaned or parts.scheme or parts.netloc:
+        return default
+    return cleaned
 
 
 def signed_in(kind: str, roles: tuple[str, ...] = ()) -> Callable:

@@ -3,16 +3,15 @@ representative, officers by password; the language switch. Rate-limited per addr
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+import unicodedata
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from profiles.errors import NotFound
+from notifier import login_codes
 from profiles.identifiers import InvalidIdentifier, parse_resident_id, parse_uscc
-from profiles.privacy import mask_phone
-from web.pages import otp, sessions
+from web.pages import sessions
 from web.pages.guards import safe_next, services, today
 from web.pages.i18n import LANGUAGES
 from web.pages.limits import limiter
@@ -30,10 +29,41 @@ def _per_account() -> str:
 
 
 def _account_key() -> str:
-    """The account a request is about, whatever address it comes from: the typed identifier or the pending login."""
-    typed = (request.form.get("id_number") or request.form.get("uscc") or request.form.get("username") or "")
-    typed = typed.strip().upper() or session.get("pending", {}).get("login", "")
-    return "account:" + hashlib.sha256(typed.encode()).hexdigest()
+    """The account a request is about, whatever address it comes from and however its identifier was typed: the
+    parsed, canonical ID number (by its blind index) or credit code, the officer's name as it is matched, or — for
+    a code — the pending sign-in kept on the server, never anything posted with it."""
+    endpoint = request.endpoint
+    if endpoint == "login.code":
+        found = _pending()
+        return "account:" + (found.account if found else "none")
+    if endpoint == "login.officer":
+        return "account:officer:" + unicodedata.normalize("NFKC", request.form.get("username", "")).strip().lower()
+    account = _typed_account("citizen" if endpoint == "login.citizen" else "business")
+    if account is None:  # unparseable: refused with 422 and nothing is sent, so it gets a bucket of its own
+        typed = request.form.get("id_number") or request.form.get("uscc") or ""
+        return "account:unparsed:" + services().blind_index("login_unparsed", typed)
+    return "account:" + account
+
+
+def _typed_account(kind: str) -> str | None:
+    """The account the identifier typed into this form belongs to, or None when it does not parse (cached for the
+    request: the limiter and the view both ask)."""
+    if "typed_account" not in g:
+        try:
+            if kind == "citizen":
+                number = parse_resident_id(request.form.get("id_number", ""), today()).number
+                g.typed_account = login_codes.citizen_account(services(), number)
+            else:
+                g.typed_account = login_codes.business_account(parse_uscc(request.form.get("uscc", "")))
+        except InvalidIdentifier as exc:
+            g.typed_account, g.typed_error = None, exc.reason
+    return g.typed_account
+
+
+def _pending() -> login_codes.PendingSignIn | None:
+    if "pending_sign_in" not in g:
+        g.pending_sign_in = login_codes.pending(services(), session.get("pending"))
+    return g.pending_sign_in
 
 
 def _form(template: str, status: int = 200, **context):
@@ -41,12 +71,20 @@ def _form(template: str, status: int = 200, **context):
 
 
 # --- citizens and businesses: identifier, then the code ---------------------------------------------------------
-def _begin(kind: str, login: str | None, phone: str | None) -> None:
-    """Remember who is signing in and send the code; an unknown identifier looks the same from outside."""
-    sent = bool(login and phone and otp.send(login, phone))
-    session["pending"] = {"kind": kind, "login": login or "unknown:" + secrets.token_hex(8),
-                          "to": mask_phone(phone) if sent and phone else None,
-                          "next": safe_next(request.args.get("next"), "")}
+def _ask_for_code(kind: str, field: str):
+    """Keep the pending sign-in on the server and queue its code: the same answer, cookie and work for a number on
+    file and one that is not (the job finds out which, after the answer)."""
+    account = _typed_account(kind)
+    if account is None:
+        return _form("login/identifier.html", 422, kind=kind, typed=request.form.get(field, ""),
+                     errors={field: _(g.typed_error)})
+    previous = _pending()
+    if previous is not None:
+        login_codes.forget(services(), previous)
+    found = login_codes.begin(services(), kind, account, safe_next(request.args.get("next"), ""),
+                              str(get_locale() or "zh_CN"))
+    session["pending"] = found.token
+    return redirect(url_for("login.code"), code=303)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -55,19 +93,7 @@ def _begin(kind: str, login: str | None, phone: str | None) -> None:
 def citizen():
     if request.method == "GET":
         return _form("login/identifier.html", kind="citizen")
-    typed = request.form.get("id_number", "")
-    try:
-        number = parse_resident_id(typed, today()).number
-    except InvalidIdentifier as exc:
-        return _form("login/identifier.html", 422, kind="citizen", typed=typed,
-                     errors={"id_number": _(exc.reason)})
-    try:
-        person = services().subjects.find_person(number)
-        login, phone = f"citizen:{person.pid}", person.phone
-    except NotFound:
-        login, phone = None, None
-    _begin("citizen", login, phone)
-    return redirect(url_for("login.code"), code=303)
+    return _ask_for_code("citizen", "id_number")
 
 
 @bp.route("/biz/login", methods=["GET", "POST"])
@@ -76,49 +102,34 @@ def citizen():
 def business():
     if request.method == "GET":
         return _form("login/identifier.html", kind="business")
-    typed = request.form.get("uscc", "")
-    try:
-        code = parse_uscc(typed)
-    except InvalidIdentifier as exc:
-        return _form("login/identifier.html", 422, kind="business", typed=typed, errors={"uscc": _(exc.reason)})
-    login, phone = None, None
-    try:
-        entity = services().subjects.find_entity(code)
-        reps = services().snapshots.load("Entity", entity.eid).legal_reps
-        for pid in reps:  # the code goes to the first legal representative with a mobile on file
-            rep = services().subjects.get_person(pid)
-            if rep.phone:
-                login, phone = f"business:{entity.eid}:{pid}", rep.phone
-                break
-    except NotFound:
-        pass
-    _begin("business", login, phone)
-    return redirect(url_for("login.code"), code=303)
+    return _ask_for_code("business", "uscc")
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @limiter.limit(_per_address, methods=["POST"])
 @limiter.limit(_per_account, key_func=_account_key, methods=["POST"])
 def code():
-    pending = session.get("pending")
-    if not pending:
+    found = _pending()
+    if found is None:
+        session.pop("pending", None)
         return redirect(url_for("login.citizen"), code=303)
     if request.method == "GET":
-        return _form("login/code.html", pending=pending)
+        return _form("login/code.html", pending=found)
     typed = request.form.get("code", "").strip()
     if not typed.isdigit() or len(typed) != 6:
-        return _form("login/code.html", 422, pending=pending, errors={"code": _("six digits")})
-    if not otp.check(pending["login"], typed):
-        return _form("login/code.html", 422, pending=pending,
+        return _form("login/code.html", 422, pending=found, errors={"code": _("six digits")})
+    login = login_codes.check(services(), found, typed)
+    if login is None:
+        return _form("login/code.html", 422, pending=found,
                      errors={"code": _("wrong or expired; check the message or ask for a new code")})
-    parts = pending["login"].split(":")
+    parts = login.split(":")
     if parts[0] == "citizen":
         person = services().subjects.get_person(parts[1])
         sessions.start("citizen", person.name, pid=person.pid)
     else:
         entity = services().subjects.get_entity(parts[1])
         sessions.start("business", entity.name, eid=entity.eid, pid=parts[2])
-    return redirect(safe_next(pending.get("next"), url_for(HOME[pending["kind"]])), code=303)
+    return redirect(safe_next(found.next, url_for(HOME[found.kind])), code=303)
 
 
 # --- officers ---------------------------------------------------------------------------------------------------

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from flask import current_app, g, session
 
 from profiles.models import Actor
+from profiles.privacy import DecryptionError
 
 KINDS = ("citizen", "business", "officer")
 _PREFIX = "pages:session:"
+_CONTEXT = "pages.session"
 
 
 @dataclass
@@ -44,13 +46,19 @@ def _redis():
     return current_app.extensions["lifecycle"].redis
 
 
+def _cipher():
+    return current_app.extensions["lifecycle"].cipher
+
+
 def _idle() -> int:
     return current_app.extensions["lifecycle"].settings.session_idle_s
 
 
 def start(kind: str, name: str, **ids: str | None) -> Visitor:
-    """Sign in: a fresh session id, everything else in the cookie dropped but the language."""
+    """Sign in: a fresh session id, everything else in the cookie dropped but the language. A session this browser
+    already had (someone else signed in before, at a shared counter) ends on the server, not only in the cookie."""
     assert kind in KINDS
+    _end_on_server()
     lang = session.get("lang")
     session.clear()
     if lang:
@@ -64,9 +72,12 @@ def start(kind: str, name: str, **ids: str | None) -> Visitor:
 
 
 def save(visitor: Visitor) -> None:
+    """Encrypted like personal data in the graph: the record holds a name (and an officer's stated purposes), and
+    Redis keeps it in memory and in its append-only file on disk."""
     record = {"kind": visitor.kind, "name": visitor.name, "pid": visitor.pid, "eid": visitor.eid,
               "username": visitor.username, "role": visitor.role, "data": visitor.data}
-    _redis().set(_PREFIX + visitor.sid, json.dumps(record, ensure_ascii=False), ex=_idle())
+    sealed = _cipher().encrypt(json.dumps(record, ensure_ascii=False), context=_CONTEXT)
+    _redis().set(_PREFIX + visitor.sid, sealed, ex=_idle())
 
 
 def current() -> Visitor | None:
@@ -77,8 +88,11 @@ def current() -> Visitor | None:
     sid = session.get("sid")
     if isinstance(sid, str):
         raw = _redis().get(_PREFIX + sid)
-        if raw is not None:
-            record = json.loads(raw)
+        try:
+            record = json.loads(_cipher().decrypt(raw.decode(), context=_CONTEXT)) if raw is not None else None
+        except DecryptionError:  # written before an upgrade, or under a key since retired: signed out
+            record = None
+        if record is not None:
             visitor = Visitor(sid=sid, **record)
             _redis().expire(_PREFIX + sid, _idle())
     g.visitor = visitor
@@ -86,11 +100,15 @@ def current() -> Visitor | None:
 
 
 def end() -> None:
-    sid = session.get("sid")
-    if isinstance(sid, str):
-        _redis().delete(_PREFIX + sid)
+    _end_on_server()
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
     g.visitor = None
+
+
+def _end_on_server() -> None:
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        _redis().delete(_PREFIX + sid)
