@@ -29,11 +29,12 @@ def create_app(config: Settings | None = None) -> Flask:
     app.config.update(SECRET_KEY=secret, MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     app.extensions["lifecycle"] = build(settings)
 
-    from web import api, cli, errors, health, metrics, pages, webhooks
+    from web import api, cli, errors, health, metrics, pages, security, webhooks
 
     errors.init_app(app)
     api.init_app(app)
     pages.init_app(app, settings)
+    security.init_app(app, settings)
     metrics.init_app(app)
     health.init_app(app)
     webhooks.init_app(app)

@@ -26,7 +26,7 @@ def init_app(app: Flask) -> None:
         code = exc.code or 500
         if is_page():
             return error_page(code, exc)
-        return jsonify(error_body(code, exc.description or HTTPStatus(code).phrase)), code
+        return jsonify(error_body(code, exc.description or HTTPStatus(code).phrase)), code, extra_headers(exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # logged by Flask; the client learns nothing about internals
@@ -34,6 +34,12 @@ def init_app(app: Flask) -> None:
         if is_page():
             return error_page(500, InternalServerError())
         return jsonify(error_body(500, InternalServerError.description)), 500
+
+
+def extra_headers(exc: HTTPException) -> list[tuple[str, str]]:
+    """The headers an HTTP error carries besides its body's type: `Allow` on a 405, `Retry-After` on a 429 or 503,
+    `WWW-Authenticate` on a 401."""
+    return [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
 
 
 MACHINE_PATHS = ("/api/", "/webhooks/", "/healthz", "/metrics", "/static/")
@@ -51,7 +57,6 @@ def error_page(code: int, exc: HTTPException):
     """The error as a page in the visitor's language; a 429 says when to try again."""
     from flask import render_template
 
-    headers = exc.get_headers() if code in (405, 429) else []
+    headers = extra_headers(exc)
     retry = next((v for k, v in headers if k == "Retry-After"), None)
-    return render_template("error.html", code=code, retry_after=retry), code, \
-        [(k, v) for k, v in headers if k not in ("Content-Type",)]
+    return render_template("error.html", code=code, retry_after=retry), code, headers

@@ -54,8 +54,27 @@ def chromium():
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
+        yield WatchedBrowser(browser)
         browser.close()
+
+
+# Every page records what its Content-Security-Policy blocked (an inline style or script, a foreign source), and
+# `screenshot` fails on any: the pages must work under the policy they are served with.
+_CSP_WATCH = """window.__cspBlocked = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.__cspBlocked.push(e.violatedDirective + " " + (e.blockedURI || "inline") + " " + e.sourceFile));"""
+
+
+class WatchedBrowser:
+    """The browser, whose contexts watch every page for Content-Security-Policy violations."""
+
+    def __init__(self, browser):
+        self.browser = browser
+
+    def new_context(self, **kwargs):
+        context = self.browser.new_context(**kwargs)
+        context.add_init_script(_CSP_WATCH)
+        return context
 
 
 @pytest.fixture
@@ -94,7 +113,7 @@ _ACCESSIBILITY = """() => {
 
 
 def screenshot(page, name: str) -> Path:
-    problems = page.evaluate(_ACCESSIBILITY)
+    problems = page.evaluate(_ACCESSIBILITY) + page.evaluate("window.__cspBlocked || []")
     assert not problems, f"{name}: {problems}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

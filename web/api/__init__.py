@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from profiles.errors import Conflict, NotFound, Rejected
 from profiles.identifiers import InvalidIdentifier
-from web.errors import error_body, error_page, is_page
+from web.errors import error_body, error_page, extra_headers, is_page
 
 
 class LifecycleApi(Api):
@@ -23,7 +23,8 @@ class LifecycleApi(Api):
         data = getattr(error, "data", None) or {}
         errors = _flatten(data.get("messages", {}))
         message = data.get("message") or _message(code, errors, error.description)
-        return jsonify(error_body(code, message, errors)), code, getattr(error, "headers", None) or {}
+        headers = extra_headers(error) + list((data.get("headers") or {}).items())  # Allow on a 405, for one
+        return jsonify(error_body(code, message, errors)), code, headers
 
 
 def _flatten(messages: dict) -> dict[str, list[str]]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 # Distinct at 3:1 or more against white (non-text contrast), told apart in the legend and the table as well.
+# The legend shows them as the classes .swatch-0 … .swatch-7 of web/static/site.css: change both together.
 PALETTE = ("#0b4f8a", "#1a6b35", "#8a5a00", "#a4161a", "#5b3f8c", "#006d75", "#4a5560", "#9c2f6b")
 KIND_COLOURS = {"Person": "#0b4f8a", "Entity": "#1a6b35", "Material": "#8a5a00"}
 
