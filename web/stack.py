@@ -105,7 +105,7 @@ def build_children(settings: Settings, environ: dict[str, str]) -> list[Child]:
     children.append(Child("scheduler", cron.start, cron.stop, cron.alive))
     web = Command([sys.executable, "-m", "gunicorn", "--workers", str(settings.web_workers),
                    "--bind", f"{settings.web_host}:{settings.web_port}", "--graceful-timeout", "5",
-                   "--access-logfile", "-",
+                   "--access-logfile", "-", "--logger-class", "web.access_log.AccessLog",  # query values masked
                    # the default control socket lives in $HOME: two stacks on one machine would fight over it
                    "--control-socket", str(settings.var_dir / "gunicorn.ctl"), "wsgi:app"], environ)
     children.append(Child("web", web.start, web.stop, web.alive))

@@ -15,7 +15,8 @@ import neo4j
 import pytest
 
 from graph.processes import free_port
-from profiles.config import PROJECT_ROOT
+from notifier.services import build
+from profiles.config import PROJECT_ROOT, Settings, dev_secrets
 from tests.waiting import wait_until
 
 
@@ -61,6 +62,22 @@ def processes_mentioning(text: str) -> list[str]:
             if text in cmdline or text in env:
                 hits.append(f"{entry.name}: {cmdline[:120]}")
     return hits
+
+
+def unlisted_id_number(stack, banner: str) -> str:
+    """The ID number of a demo person the banner does not list (the banner's demo logins are the one place a full
+    number is printed, on purpose, for a developer to sign in with)."""
+    secrets = dev_secrets(stack.var_dir)
+    settings = Settings.from_env({**secrets, "LIFECYCLE_ENV": "development", "LIFECYCLE_VAR": str(stack.var_dir),
+                                  "NEO4J_URI": f"bolt://127.0.0.1:{stack.ports['LOCAL_NEO4J_PORT']}",
+                                  "REDIS_URL": f"redis://127.0.0.1:{stack.ports['LOCAL_REDIS_PORT']}/0"})
+    services = build(settings)
+    try:
+        pids = [r["pid"] for r in services.driver.execute_query("MATCH (p:Person) RETURN p.pid AS pid LIMIT 50")[0]]
+        number = next(n for n in (services.subjects.get_person(pid).id_number for pid in pids) if n not in banner)
+    finally:
+        services.close()
+    return number
 
 
 class Stack:
@@ -119,6 +136,15 @@ def test_run_command_lifecycle(stack):
     assert get(f"{stack.base}/api/v1/persons/{pid}", {**auth, "X-Purpose": "换领身份证 window 3"})[0] == 200
     status, log, _ = get(f"{stack.base}/api/v1/persons/{pid}/access-log", {**auth, "X-Purpose": "本人查询"})
     assert status == 200 and [e["purpose"] for e in log] == ["本人查询", "换领身份证 window 3"]
+
+    # Logs carry masked values only: a lookup by a full ID number (in the query string, and in the Referer too)
+    # leaves no trace of the number in what the run command writes, nor anywhere else under var/.
+    number = unlisted_id_number(stack, banner)
+    lookup = f"{stack.base}/api/v1/persons?id_number={number}"
+    assert get(lookup, {**auth, "X-Purpose": "核验身份", "Referer": lookup})[0] == 200
+    wait_until(lambda: "GET /api/v1/persons?id_number=*** " in stack.log_path.read_text(), 10, "the access log line")
+    written = [p for p in stack.var_dir.rglob("*") if p.is_file()] + [stack.log_path]
+    assert len(written) > 20 and [str(p) for p in written if number.encode() in p.read_bytes()] == []
 
     # Kill Neo4j outright: /healthz names it within 2 s, and the supervisor brings it back.
     java = next(pid for pid in descendants(stack.process.pid)
