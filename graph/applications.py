@@ -61,11 +61,15 @@ class Applications:
             if unknown:
                 raise Rejected("reuse", "not a current material of this subject or of its parent, guardian or legal "
                                         f"representative: {', '.join(unknown)}")
-            if draft is not None and tx.run(
+            if draft is not None:
+                # Take the draft's write lock before reading its status: a read takes no lock in Neo4j, so two
+                # filings of one draft (two tabs, or the citizen and the window) would otherwise both see it open.
+                row = tx.run(
                     f"MATCH (:{app.subject_label} {{{key}: $sid}})-[:APPLIED]->(d:Application {{aid: $aid}}) "
-                    "WHERE d.status = 'draft' AND d.service = $service RETURN d.aid", sid=app.subject_id,
-                    aid=draft, service=app.service).single() is None:
-                raise Rejected("draft", "not an open draft of this subject for this service")
+                    "SET d._lock = true REMOVE d._lock RETURN d.status AS status, d.service AS service",
+                    sid=app.subject_id, aid=draft).single()
+                if row is None or row["status"] != "draft" or row["service"] != app.service:
+                    raise Rejected("draft", "not an open draft of this subject for this service")
             tx.run(
                 f"MATCH (s:{app.subject_label} {{{key}: $sid}}) "
                 "MERGE (s)-[:APPLIED]->(a:Application {aid: $aid}) "
