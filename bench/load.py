@@ -136,10 +136,10 @@ def write_events(stack: BenchStack, part: Part) -> dict:
     services, started, rows = stack.services, time.perf_counter(), []
     with part.file("events").open(encoding="utf-8") as f:
         rows = [json.loads(text) for text in f]
-    pids = bulk.person_ids(services, [r["holder_id_number"] for r in rows if "holder_id_number" in r])
-    eids = bulk.entity_ids(services, [r["holder_uscc"] for r in rows if "holder_uscc" in r])
+    pids = services.bulk.person_ids([r["holder_id_number"] for r in rows if "holder_id_number" in r])
+    eids = services.bulk.entity_ids([r["holder_uscc"] for r in rows if "holder_uscc" in r])
     events = [LifeEvent(str(uuid.uuid4()), pids[r["holder_id_number"]] if "holder_id_number" in r
                         else eids[r["holder_uscc"]], r["kind"], date.fromisoformat(r["occurred_on"]), r["details"])
               for i, r in enumerate(rows)]
-    written = bulk.write_events(services, events)
+    written = services.bulk.write_events(events)
     return {"rows": written.created, "seconds": time.perf_counter() - started}

@@ -16,10 +16,9 @@ import uuid
 from datetime import date, timedelta
 
 from bench.stack import BenchStack
-from graph import bulk
 from graph.holdings import HOLDER_KEYS
 from graph.scan import scan_due
-from notifier.scan import YEARLY_CATCH_UP, max_offset
+from notifier.scan import YEARLY_CATCH_UP
 from profiles.catalog import model
 from profiles.identifiers import resident_id_check_digit
 from profiles.models import Material, Person
@@ -49,13 +48,13 @@ def cohort(n: int) -> tuple[list[Person], list[Material]]:
 
 def write_cohort(stack: BenchStack, n: int) -> None:
     persons, cards = cohort(n)
-    bulk.write_persons(stack.services, persons)
-    bulk.write_materials(stack.services, cards)
+    stack.services.bulk.write_persons(persons)
+    stack.services.bulk.write_materials(cards)
 
 
 def timed_scan(stack: BenchStack, as_of: date) -> dict:
     s = stack.services
-    within = max_offset(s.catalog)
+    within = s.catalog.max_offset()
     started = time.perf_counter()
     items = list(scan_due(s.driver, s.settings.neo4j_database, s.catalog, as_of, within, catch_up=YEARLY_CATCH_UP))
     seconds = time.perf_counter() - started
@@ -75,7 +74,7 @@ def daily(item, catalog: model.Catalog, as_of: date) -> bool:
 def naive_scan(stack: BenchStack, as_of: date) -> dict:
     """Every subject of every label, its whole snapshot loaded, the evaluator asked."""
     s = stack.services
-    within = max_offset(s.catalog)
+    within = s.catalog.max_offset()
     snapshots = s.snapshots
     started, items, subjects = time.perf_counter(), [], 0
     for label, key in HOLDER_KEYS.items():

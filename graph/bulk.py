@@ -1,8 +1,8 @@
 """Bulk writes: persons, entities, materials, relations and life events in `UNWIND $rows` batches, encrypted exactly as
 the repositories do, with duplicates and missing holders reported per input row instead of raised.
 
-Every function takes a Services-like object (`driver`, `settings.neo4j_database`, `cipher`, `blind_index`,
-`subjects`) and a list of `profiles` dataclasses, and returns a `Written`: what was created, which input positions
+A `Bulk` is given what it writes with (driver, database, cipher, blind index) and the loaded catalog's material kinds;
+each write takes a list of `profiles` dataclasses and returns a `Written`: what was created, which input positions
 were skipped and why, and how many nodes and relationships the graph gained (for rates).
 """
 
@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import neo4j
 from neo4j.exceptions import ConstraintError
 
-from graph.driver import constraint_errors
+from graph.driver import Driver, constraint_errors
 from graph.holdings import HOLDER_KEYS
-from graph.subjects import ID_KIND
-from profiles.materials import MATERIAL_KINDS
+from graph.subjects import ID_KIND, Subjects
+from profiles.materials import MaterialKind
 from profiles.models import (
     ENTITY_EVENTS,
     PERSON_EVENTS,
@@ -31,6 +31,7 @@ from profiles.models import (
     Person,
     Relation,
 )
+from profiles.privacy import BlindIndex, FieldCipher
 
 BATCH = 2000
 
@@ -103,95 +104,11 @@ class Written:
         self.skipped.update({offset + i: why for i, why in other.skipped.items()})
 
 
-def _database(services) -> str:
-    return services.settings.neo4j_database
-
-
-def _write(services, query: str, **params) -> tuple[list[neo4j.Record], Written]:
-    def work(tx: neo4j.ManagedTransaction):
-        result = tx.run(query, params)
-        records = list(result)
-        return records, result.consume().counters
-
-    with constraint_errors(), services.driver.session(database=_database(services)) as session:
-        records, counters = session.execute_write(work)
-    return records, Written(nodes=counters.nodes_created, relationships=counters.relationships_created)
-
-
-def _read(services, query: str, **params) -> list[neo4j.Record]:
-    return services.driver.execute_query(query, params, database_=_database(services),
-                                         routing_=neo4j.RoutingControl.READ)[0]
-
-
 def _batches(items: Sequence, size: int) -> Iterable[tuple[int, Sequence]]:
     for start in range(0, len(items), size):
         yield start, items[start:start + size]
 
 
-# --- lookups -----------------------------------------------------------------------------------------------------
-def _lookup(services, label: str, keys: list[str], batch: int = BATCH) -> dict[str, str]:
-    found = {}
-    for _, chunk in _batches(keys, batch):
-        found.update({r["k"]: r["id"] for r in _read(services, _EXISTING[label], keys=list(chunk))})
-    return found
-
-
-def person_ids(services, id_numbers: Iterable[str], batch: int = BATCH) -> dict[str, str]:
-    """ID number -> pid for those on file, found through the blind index."""
-    by_hash = {services.blind_index(ID_KIND, n): n for n in set(id_numbers)}
-    return {by_hash[h]: pid for h, pid in _lookup(services, "Person", list(by_hash), batch).items()}
-
-
-def entity_ids(services, usccs: Iterable[str], batch: int = BATCH) -> dict[str, str]:
-    """Credit code -> eid for those on file."""
-    return _lookup(services, "Entity", list(set(usccs)), batch)
-
-
-# --- persons and entities ----------------------------------------------------------------------------------------
-def _create_unique(services, label: str, key: str, rows: list[dict], conflict: str) -> Written:
-    """Create the rows whose key is not yet on file; a ConstraintError (a concurrent writer) retries row by row."""
-    out = Written()
-    on_file = set(_lookup(services, label, [r[key] for r in rows]))
-    fresh, seen = [], set()
-    for i, row in enumerate(rows):
-        if row[key] in on_file or row[key] in seen:
-            out.skipped[i] = conflict if row[key] in on_file else IN_BATCH_DUPLICATE
-            continue
-        seen.add(row[key])
-        fresh.append((i, row))
-    try:
-        _, counts = _write(services, _CREATE[label], rows=[row for _, row in fresh])
-        counts.created = len(fresh)
-        out.add(counts)
-    except ConstraintError:
-        for i, row in fresh:
-            try:
-                _, counts = _write(services, _CREATE[label], rows=[row])
-                counts.created = 1
-                out.add(counts)
-            except ConstraintError:
-                out.skipped[i] = conflict
-    return out
-
-
-def write_persons(services, persons: Sequence[Person], batch: int = BATCH) -> Written:
-    out, subjects = Written(), services.subjects  # the repository's own encryption and blind index
-    for start, chunk in _batches(persons, batch):
-        rows = [subjects.person_properties(p) for p in chunk]
-        out.add(_create_unique(services, "Person", "id_hash", rows, PERSON_CONFLICT), start)
-    return out
-
-
-def write_entities(services, entities: Sequence[Entity], batch: int = BATCH) -> Written:
-    out = Written()
-    for start, chunk in _batches(entities, batch):
-        rows = [{"eid": e.eid, "uscc": e.uscc, "name": e.name, "kind": e.kind, "established_on": e.established_on,
-                 "region": e.region, "status": e.status} for e in chunk]
-        out.add(_create_unique(services, "Entity", "uscc", rows, ENTITY_CONFLICT), start)
-    return out
-
-
-# --- materials -----------------------------------------------------------------------------------------------------
 def material_properties(cipher, m: Material) -> dict:
     """The stored form of a material, as Holdings.add_material writes it (same encryption contexts)."""
     return {
@@ -202,135 +119,215 @@ def material_properties(cipher, m: Material) -> dict:
     }
 
 
-def write_materials(services, materials: Sequence[Material], batch: int = BATCH) -> Written:
-    """Attach materials to their holders (pid or eid; the kind says which holder type).
+class Bulk:
+    def __init__(self, driver: Driver, database: str, cipher: FieldCipher, blind_index: BlindIndex,
+                 material_kinds: Mapping[str, MaterialKind]):
+        self.driver, self.database, self.cipher, self.blind_index = driver, database, cipher, blind_index
+        self.material_kinds = material_kinds  # the loaded catalog's: a material of another kind is skipped
+        # persons are stored exactly as the repository stores them (its encryption contexts and blind index)
+        self._subjects = Subjects(driver, database, cipher, blind_index)
 
-    The materials of one holder and kind are recorded as if one after the other in order of issue date: everything
-    on file before is superseded, versions continue from the highest on file, and only the newest stays current. A
-    material whose holder is missing, or whose kind and issue date are on file already, is skipped, so importing the
-    same file twice adds nothing.
-    """
-    out = Written()
-    groups: dict[str, dict[tuple[str, str], list[int]]] = {label: defaultdict(list) for label in HOLDER_KEYS}
-    for i, m in enumerate(materials):
-        spec = MATERIAL_KINDS.get(m.kind)
-        if spec is None:
-            out.skipped[i] = f"unknown material kind {m.kind!r}"
-            continue
-        groups["Person" if spec.holder == "person" else "Entity"][(m.holder_id, m.kind)].append(i)
-    for label, by_key in groups.items():
-        pending: dict[tuple[str, str], list[int]] = {}
-        size = 0
-        for key, positions in by_key.items():
-            pending[key] = sorted(positions, key=lambda i: materials[i].issued_on)  # stable for same-day items
-            size += len(positions)
-            if size >= batch:
-                out.add(_write_material_groups(services, label, materials, pending))
-                pending, size = {}, 0
-        if pending:
-            out.add(_write_material_groups(services, label, materials, pending))
-    return out
+    def _write(self, query: str, **params) -> tuple[list[neo4j.Record], Written]:
+        def work(tx: neo4j.ManagedTransaction):
+            result = tx.run(query, params)
+            records = list(result)
+            return records, result.consume().counters
 
+        with constraint_errors(), self.driver.session(database=self.database) as session:
+            records, counters = session.execute_write(work)
+        return records, Written(nodes=counters.nodes_created, relationships=counters.relationships_created)
 
-def _write_material_groups(services, label: str, materials: Sequence[Material], pending: dict) -> Written:
-    props = {i: material_properties(services.cipher, materials[i]) for positions in pending.values() for i in positions}
+    def _read(self, query: str, **params) -> list[neo4j.Record]:
+        return self.driver.execute_query(query, params, database_=self.database,
+                                         routing_=neo4j.RoutingControl.READ)[0]
 
-    def work(tx: neo4j.ManagedTransaction) -> Written:
-        out, found, held = Written(), set(), defaultdict(list)
-        for r in tx.run(_HELD[label], hids=list({hid for hid, _kind in pending})):
-            found.add(r["hid"])
-            if r["mid"] is not None:
-                held[(r["hid"], r["kind"])].append(r)
-        rows, superseded = [], []
-        for (hid, kind), positions in pending.items():
-            on_file = held[(hid, kind)]
-            dates = {r["issued_on"].to_native() for r in on_file}
-            for i in positions:
-                if hid not in found or materials[i].issued_on in dates:
-                    out.skipped[i] = f"no {label.lower()} with id {hid!r}" if hid not in found else MATERIAL_ON_FILE
-            new = [i for i in positions if i not in out.skipped]
-            if not new:
+    # --- lookups ------------------------------------------------------------------------------------------------------
+    def _lookup(self, label: str, keys: list[str], batch: int = BATCH) -> dict[str, str]:
+        found = {}
+        for _, chunk in _batches(keys, batch):
+            found.update({r["k"]: r["id"] for r in self._read(_EXISTING[label], keys=list(chunk))})
+        return found
+
+    def person_ids(self, id_numbers: Iterable[str], batch: int = BATCH) -> dict[str, str]:
+        """ID number -> pid for those on file, found through the blind index."""
+        by_hash = {self.blind_index(ID_KIND, n): n for n in set(id_numbers)}
+        return {by_hash[h]: pid for h, pid in self._lookup("Person", list(by_hash), batch).items()}
+
+    def entity_ids(self, usccs: Iterable[str], batch: int = BATCH) -> dict[str, str]:
+        """Credit code -> eid for those on file."""
+        return self._lookup("Entity", list(set(usccs)), batch)
+
+    # --- persons and entities -----------------------------------------------------------------------------------------
+    def _create_unique(self, label: str, key: str, rows: list[dict], conflict: str) -> Written:
+        """Create the rows whose key is not yet on file; a ConstraintError (a concurrent writer) retries row by row."""
+        out = Written()
+        on_file = set(self._lookup(label, [r[key] for r in rows]))
+        fresh, seen = [], set()
+        for i, row in enumerate(rows):
+            if row[key] in on_file or row[key] in seen:
+                out.skipped[i] = conflict if row[key] in on_file else IN_BATCH_DUPLICATE
                 continue
-            superseded += [{"mid": r["mid"], "by": materials[new[0]].mid} for r in on_file if not r["superseded"]]
-            version = max((r["version"] for r in on_file), default=0)
-            for n, (i, after) in enumerate(zip(new, [*new[1:], None], strict=True), start=1):
-                rows.append({"hid": hid, "props": {**props[i], "version": version + n, "superseded": after is not None,
-                                                   "superseded_by": None if after is None else materials[after].mid}})
-        if superseded:
-            tx.run(_SUPERSEDE, rows=superseded).consume()
-        counters = tx.run(_ATTACH[label], rows=rows).consume().counters
-        out.created, out.nodes, out.relationships = len(rows), counters.nodes_created, counters.relationships_created
+            seen.add(row[key])
+            fresh.append((i, row))
+        try:
+            _, counts = self._write(_CREATE[label], rows=[row for _, row in fresh])
+            counts.created = len(fresh)
+            out.add(counts)
+        except ConstraintError:
+            for i, row in fresh:
+                try:
+                    _, counts = self._write(_CREATE[label], rows=[row])
+                    counts.created = 1
+                    out.add(counts)
+                except ConstraintError:
+                    out.skipped[i] = conflict
         return out
 
-    with services.driver.session(database=_database(services)) as session:
-        return session.execute_write(work)
+    def write_persons(self, persons: Sequence[Person], batch: int = BATCH) -> Written:
+        out = Written()
+        for start, chunk in _batches(persons, batch):
+            rows = [self._subjects.person_properties(p) for p in chunk]
+            out.add(self._create_unique("Person", "id_hash", rows, PERSON_CONFLICT), start)
+        return out
 
+    def write_entities(self, entities: Sequence[Entity], batch: int = BATCH) -> Written:
+        out = Written()
+        for start, chunk in _batches(entities, batch):
+            rows = [{"eid": e.eid, "uscc": e.uscc, "name": e.name, "kind": e.kind, "established_on": e.established_on,
+                     "region": e.region, "status": e.status} for e in chunk]
+            out.add(self._create_unique("Entity", "uscc", rows, ENTITY_CONFLICT), start)
+        return out
 
-# --- relations and events ----------------------------------------------------------------------------------------
-def write_relations(services, relations: Sequence[Relation], batch: int = BATCH) -> Written:
-    """MERGE relations, one fixed query per allow-listed type; duplicates and missing ends are skipped."""
-    out = Written()
-    by_type: dict[str, list[dict]] = defaultdict(list)
-    seen = set()
-    for i, r in enumerate(relations):
-        if r.type not in _RELATIONS:
-            out.skipped[i] = f"unknown relation type {r.type!r}"
-        elif r.from_id == r.to_id:
-            out.skipped[i] = "a subject cannot be related to itself"
-        elif (r.from_id, r.to_id, r.type) in seen:
-            out.skipped[i] = "this relation appears twice"
-        else:
-            seen.add((r.from_id, r.to_id, r.type))
-            by_type[r.type].append({"i": i, "from_id": r.from_id, "to_id": r.to_id})
-    for rel_type, rows in by_type.items():
-        for _, chunk in _batches(rows, batch):
-            records, counts = _write(services, _RELATIONS[rel_type], rows=list(chunk))
-            out.add(counts)
-            done = {r["i"]: r["existed"] for r in records}
-            for row in chunk:
-                if row["i"] not in done:
-                    out.skipped[row["i"]] = "one end of the relation is not on file"
-                elif done[row["i"]]:
-                    out.skipped[row["i"]] = "this relation is already on file"
-                else:
-                    out.created += 1
-    return out
+    # --- materials ----------------------------------------------------------------------------------------------------
+    def write_materials(self, materials: Sequence[Material], batch: int = BATCH) -> Written:
+        """Attach materials to their holders (pid or eid; the kind says which holder type).
 
+        The materials of one holder and kind are recorded as if one after the other in order of issue date:
+        everything on file before is superseded, versions continue from the highest on file, and only the newest
+        stays current. A material whose holder is missing, or whose kind and issue date are on file already, is
+        skipped, so importing the same file twice adds nothing. A kind the catalog does not declare is skipped too.
+        """
+        out = Written()
+        groups: dict[str, dict[tuple[str, str], list[int]]] = {label: defaultdict(list) for label in HOLDER_KEYS}
+        for i, m in enumerate(materials):
+            spec = self.material_kinds.get(m.kind)
+            if spec is None:
+                out.skipped[i] = f"unknown material kind {m.kind!r}"
+                continue
+            groups["Person" if spec.holder == "person" else "Entity"][(m.holder_id, m.kind)].append(i)
+        for label, by_key in groups.items():
+            pending: dict[tuple[str, str], list[int]] = {}
+            size = 0
+            for key, positions in by_key.items():
+                pending[key] = sorted(positions, key=lambda i: materials[i].issued_on)  # stable for same-day items
+                size += len(positions)
+                if size >= batch:
+                    out.add(self._write_material_groups(label, materials, pending))
+                    pending, size = {}, 0
+            if pending:
+                out.add(self._write_material_groups(label, materials, pending))
+        return out
 
-def write_events(services, events: Sequence[LifeEvent], batch: int = BATCH) -> Written:
-    """Life events of persons (birth, marriage, ...) or entities (founding, annual report, ...), by their kind."""
-    out = Written()
-    by_label: dict[str, list[dict]] = defaultdict(list)
-    for i, e in enumerate(events):
-        label = "Person" if e.kind in PERSON_EVENTS else "Entity" if e.kind in ENTITY_EVENTS else None
-        if label is None:
-            out.skipped[i] = f"unknown event kind {e.kind!r}"
-            continue
-        by_label[label].append({
-            "i": i, "sid": e.subject_id, "evid": e.evid, "kind": e.kind, "occurred_on": e.occurred_on,
-            "details": services.cipher.encrypt(json.dumps(e.details, ensure_ascii=False), context="LifeEvent.details"),
-        })
-    for label, rows in by_label.items():
-        for _, chunk in _batches(rows, batch):
-            records, counts = _write(services, _EVENTS[label], rows=list(chunk))
-            done = {r["i"] for r in records}
-            counts.created = len(done)
-            counts.skipped = {row["i"]: f"no {label.lower()} with id {row['sid']!r}" for row in chunk
-                              if row["i"] not in done}
-            out.add(counts)
-    return out
+    def _write_material_groups(self, label: str, materials: Sequence[Material], pending: dict) -> Written:
+        props = {i: material_properties(self.cipher, materials[i])
+                 for positions in pending.values() for i in positions}
 
+        def work(tx: neo4j.ManagedTransaction) -> Written:
+            out, found, held = Written(), set(), defaultdict(list)
+            for r in tx.run(_HELD[label], hids=list({hid for hid, _kind in pending})):
+                found.add(r["hid"])
+                if r["mid"] is not None:
+                    held[(r["hid"], r["kind"])].append(r)
+            rows, superseded = [], []
+            for (hid, kind), positions in pending.items():
+                on_file = held[(hid, kind)]
+                dates = {r["issued_on"].to_native() for r in on_file}
+                for i in positions:
+                    if hid not in found or materials[i].issued_on in dates:
+                        out.skipped[i] = (f"no {label.lower()} with id {hid!r}" if hid not in found
+                                          else MATERIAL_ON_FILE)
+                new = [i for i in positions if i not in out.skipped]
+                if not new:
+                    continue
+                superseded += [{"mid": r["mid"], "by": materials[new[0]].mid} for r in on_file if not r["superseded"]]
+                version = max((r["version"] for r in on_file), default=0)
+                for n, (i, after) in enumerate(zip(new, [*new[1:], None], strict=True), start=1):
+                    rows.append({"hid": hid, "props": {
+                        **props[i], "version": version + n, "superseded": after is not None,
+                        "superseded_by": None if after is None else materials[after].mid}})
+            if superseded:
+                tx.run(_SUPERSEDE, rows=superseded).consume()
+            counters = tx.run(_ATTACH[label], rows=rows).consume().counters
+            out.created, out.nodes = len(rows), counters.nodes_created
+            out.relationships = counters.relationships_created
+            return out
 
-def write_population(services, population, batch: int = BATCH) -> dict[str, Written]:
-    """Write a generated population (profiles/demo.py) in dependency order. Whatever hangs off a person or entity
-    that is on file already is left out, so writing the same population twice adds nothing."""
-    out = {"persons": write_persons(services, population.persons, batch),
-           "entities": write_entities(services, population.entities, batch)}
-    skipped = {population.persons[i].pid for i in out["persons"].skipped}
-    skipped |= {population.entities[i].eid for i in out["entities"].skipped}
-    out["relations"] = write_relations(services, [r for r in population.relations
-                                                  if r.from_id not in skipped and r.to_id not in skipped], batch)
-    out["materials"] = write_materials(services, [m for m in population.materials if m.holder_id not in skipped],
-                                       batch)
-    out["events"] = write_events(services, [e for e in population.events if e.subject_id not in skipped], batch)
-    return out
+        with self.driver.session(database=self.database) as session:
+            return session.execute_write(work)
+
+    # --- relations and events -----------------------------------------------------------------------------------------
+    def write_relations(self, relations: Sequence[Relation], batch: int = BATCH) -> Written:
+        """MERGE relations, one fixed query per allow-listed type; duplicates and missing ends are skipped."""
+        out = Written()
+        by_type: dict[str, list[dict]] = defaultdict(list)
+        seen = set()
+        for i, r in enumerate(relations):
+            if r.type not in _RELATIONS:
+                out.skipped[i] = f"unknown relation type {r.type!r}"
+            elif r.from_id == r.to_id:
+                out.skipped[i] = "a subject cannot be related to itself"
+            elif (r.from_id, r.to_id, r.type) in seen:
+                out.skipped[i] = "this relation appears twice"
+            else:
+                seen.add((r.from_id, r.to_id, r.type))
+                by_type[r.type].append({"i": i, "from_id": r.from_id, "to_id": r.to_id})
+        for rel_type, rows in by_type.items():
+            for _, chunk in _batches(rows, batch):
+                records, counts = self._write(_RELATIONS[rel_type], rows=list(chunk))
+                out.add(counts)
+                done = {r["i"]: r["existed"] for r in records}
+                for row in chunk:
+                    if row["i"] not in done:
+                        out.skipped[row["i"]] = "one end of the relation is not on file"
+                    elif done[row["i"]]:
+                        out.skipped[row["i"]] = "this relation is already on file"
+                    else:
+                        out.created += 1
+        return out
+
+    def write_events(self, events: Sequence[LifeEvent], batch: int = BATCH) -> Written:
+        """Life events of persons (birth, marriage, ...) or entities (founding, annual report, ...), by their kind."""
+        out = Written()
+        by_label: dict[str, list[dict]] = defaultdict(list)
+        for i, e in enumerate(events):
+            label = "Person" if e.kind in PERSON_EVENTS else "Entity" if e.kind in ENTITY_EVENTS else None
+            if label is None:
+                out.skipped[i] = f"unknown event kind {e.kind!r}"
+                continue
+            by_label[label].append({
+                "i": i, "sid": e.subject_id, "evid": e.evid, "kind": e.kind, "occurred_on": e.occurred_on,
+                "details": self.cipher.encrypt(json.dumps(e.details, ensure_ascii=False), context="LifeEvent.details"),
+            })
+        for label, rows in by_label.items():
+            for _, chunk in _batches(rows, batch):
+                records, counts = self._write(_EVENTS[label], rows=list(chunk))
+                done = {r["i"] for r in records}
+                counts.created = len(done)
+                counts.skipped = {row["i"]: f"no {label.lower()} with id {row['sid']!r}" for row in chunk
+                                  if row["i"] not in done}
+                out.add(counts)
+        return out
+
+    def write_population(self, population, batch: int = BATCH) -> dict[str, Written]:
+        """Write a generated population (profiles/demo.py) in dependency order. Whatever hangs off a person or entity
+        that is on file already is left out, so writing the same population twice adds nothing."""
+        out = {"persons": self.write_persons(population.persons, batch),
+               "entities": self.write_entities(population.entities, batch)}
+        skipped = {population.persons[i].pid for i in out["persons"].skipped}
+        skipped |= {population.entities[i].eid for i in out["entities"].skipped}
+        out["relations"] = self.write_relations([r for r in population.relations
+                                                 if r.from_id not in skipped and r.to_id not in skipped], batch)
+        out["materials"] = self.write_materials([m for m in population.materials if m.holder_id not in skipped],
+                                                batch)
+        out["events"] = self.write_events([e for e in population.events if e.subject_id not in skipped], batch)
+        return out

@@ -1,4 +1,5 @@
-"""The Neo4j driver: built from settings without connecting, and a bounded liveness probe."""
+"""The Neo4j driver: built from settings without connecting, its connection failures raised as the domain's
+`Unavailable` (in one place, for every repository), and a bounded liveness probe."""
 
 from __future__ import annotations
 
@@ -7,15 +8,63 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import neo4j
-from neo4j.exceptions import ConstraintError, ResultFailedError
+from neo4j.exceptions import (
+    ConnectionAcquisitionTimeoutError,
+    ConstraintError,
+    DriverError,
+    ResultFailedError,
+    ServiceUnavailable,
+    SessionExpired,
+)
 
 from profiles.config import Settings
+from profiles.errors import Unavailable
+
+# No server, a server lost in the middle of a session, or no free connection in time: Neo4j cannot answer now.
+_DOWN = (ServiceUnavailable, SessionExpired, ConnectionAcquisitionTimeoutError)
 
 
-def build_driver(settings: Settings) -> neo4j.Driver:
+class Neo4jUnavailable(Unavailable, DriverError):
+    """`Unavailable("neo4j")`. Still a DriverError, so graph code that knowingly tolerates any driver failure (the
+    API keys' best-effort use stamp) tolerates this one as before."""
+
+    def __init__(self) -> None:
+        Unavailable.__init__(self, "neo4j")
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    try:
+        yield
+    except _DOWN as exc:
+        raise Neo4jUnavailable() from exc
+
+
+class Driver:
+    """The driver every repository is given: its `execute_query` and `session`, with a server that cannot be reached
+    raised as `Unavailable("neo4j")`. The mapping sits outside the driver's own retries, so a transient failure is
+    still retried by `execute_query` and `execute_write` before it is reported."""
+
+    def __init__(self, driver: neo4j.Driver):
+        self.unguarded = driver
+
+    def execute_query(self, *args, **kwargs):
+        with _reachable():
+            return self.unguarded.execute_query(*args, **kwargs)
+
+    @contextmanager
+    def session(self, **config) -> Iterator[neo4j.Session]:
+        with _reachable(), self.unguarded.session(**config) as session:
+            yield session
+
+    def close(self) -> None:
+        self.unguarded.close()
+
+
+def build_driver(settings: Settings) -> Driver:
     """Create the driver; the neo4j package connects lazily, so nothing touches the network here."""
     auth = (settings.neo4j_user, settings.neo4j_password) if settings.neo4j_password else None
-    return neo4j.GraphDatabase.driver(
+    return Driver(neo4j.GraphDatabase.driver(
         settings.neo4j_uri,
         auth=auth,
         connection_timeout=5.0,
@@ -25,7 +74,7 @@ def build_driver(settings: Settings) -> neo4j.Driver:
         user_agent="lifecycle/1",
         # "property key does not exist" on a young graph is noise, and every such warning quotes the whole query
         notifications_min_severity="OFF",
-    )
+    ))
 
 
 def utc(moment: datetime | None) -> datetime | None:
@@ -34,16 +83,14 @@ def utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC) if moment is not None else None
 
 
-def ping(driver: neo4j.Driver, database: str) -> None:
-    """Run a trivial query once; raises the driver's error when the server is down or refuses us.
+def ping(driver: Driver, database: str) -> None:
+    """Run a trivial query once; raises the driver's own error when the server is down or refuses us (/healthz
+    shows it: the reason, not only that Neo4j is unavailable).
 
     Deliberately not `execute_query`: that retries for up to 30 s, and a probe must report, not wait.
     """
-    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
+    with driver.unguarded.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
         session.run("RETURN 1 AS ok").consume()
-
-
-Driver = neo4j.Driver  # so callers can name the type without importing neo4j themselves
 
 
 @contextmanager

@@ -1,5 +1,5 @@
-"""Delivery of a batch of notices: reload, drop what is no longer owed, respect consent, quiet hours and the daily cap,
-render, send, record; retry what may succeed later, fail what cannot (the inbox always has the notice).
+"""Delivery of a batch of notices, and its queueing: reload, drop what is no longer owed, respect consent, quiet
+hours and the daily cap, render, send, record; retry what may succeed later, fail what cannot (the inbox always has it).
 
 The job takes notice ids and reloads them, so running it twice, or two of them on the same ids, is harmless: only a
 `pending` notice is looked at, and only the delivery that moves it to `sending` (graph.notices.claim) sends it.
@@ -13,9 +13,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import structlog
+from rq import Queue, Retry
 
 from notifier.email import EmailError
-from notifier.scan import enqueue_delivery, max_offset, now_in
 from notifier.services import Services, current
 from notifier.sms import SmsError
 from notifier.templates import Reminder, render
@@ -26,14 +26,37 @@ from profiles.rules import Snapshot, due_items
 
 log = structlog.get_logger(__name__)
 
+JOB_RETRY = Retry(max=3, interval=[10, 60, 300])  # Neo4j restarting, a deadlock: the batch reloads, so it may run again
+
 
 def deliver(nids: list[str], at: str | None = None) -> dict[str, int]:
     services = current()
-    now = now_in(services, at)
+    now = services.now(at)
     batch = Batch(services, now)
     batch.run([n for n in services.notices.load(nids) if n.status == "pending"])
     log.info("delivery batch", **batch.counts)
     return batch.counts
+
+
+def enqueue_delivery(services: Services, nids: list[str], when: datetime | None = None,
+                     clock: str | None = None) -> int:
+    """Delivery in batches of `delivery_batch` notice ids: one job per batch, never one per notice.
+
+    `when`: not before then (quiet hours, the daily cap, a retry's back-off). `clock`: the caller's fixed clock,
+    handed on to jobs that run now (a scan replayed for a date in tests); scheduled jobs run on the real clock."""
+    size = services.settings.delivery_batch
+    batches = [nids[i:i + size] for i in range(0, len(nids), size)]
+    if not batches:
+        return 0
+    queue: Queue = services.queues["deliver"]
+    if when is None:
+        queue.enqueue_many([Queue.prepare_data(deliver, args=(batch, clock), retry=JOB_RETRY) for batch in batches])
+    else:
+        if when.microsecond:  # RQ schedules by the whole second, rounding down: the job would run before `when`
+            when = when.replace(microsecond=0) + timedelta(seconds=1)
+        for batch in batches:
+            queue.enqueue_at(when, deliver, batch, retry=JOB_RETRY)
+    return len(batches)
 
 
 def link(services: Services, nid: str) -> str:
@@ -83,7 +106,7 @@ class Batch:
         if service is None:
             return "service withdrawn from the catalog"
         one = model.Catalog(self.services.catalog.materials, {service.code: service})
-        items = due_items(snapshot, one, self.today, max_offset(self.services.catalog))
+        items = due_items(snapshot, one, self.today, self.services.catalog.max_offset())
         if not any(i.due_on == n.due_on for i in items):
             return "no longer due"
         return None

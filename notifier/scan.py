@@ -1,5 +1,6 @@
 """The daily scan fanned out: one job per key partition finds what is owed today, MERGEs its notices and drafts, and
-enqueues their delivery in batches; one more job raises the officers' yellow and red cards.
+enqueues their delivery in batches; one more job raises the officers' yellow and red cards. The 06:00 job around it
+(`daily_scan`: a sweep first, the scan, then the dashboard's due counts) lives here too.
 
 Jobs take ids and plain values and reload (a retried or duplicated job finds the notices it already made: they are
 MERGEd on their dedupe key). A scan run is recorded in the graph (`graph.scans`), so its progress survives Redis.
@@ -16,7 +17,10 @@ from rq import Callback, Queue, Retry
 
 from graph.notices import NoticeRow
 from graph.scan import partition, scan_due
+from notifier import due_counts
+from notifier.delivery import enqueue_delivery
 from notifier.services import Services, current
+from notifier.sweep import sweep
 from profiles.applications import card
 from profiles.catalog import model
 from profiles.notices import Contact, Preferences, card_key, channels_for, dedupe_key, owed_offset
@@ -31,17 +35,11 @@ CARD_HORIZON = timedelta(days=30)  # applications whose decision date is this cl
 _NO_PUSH = Preferences(channels=())  # an entity's own inbox, a department: no phone, no e-mail
 
 
-def now_in(services: Services, at: str | None = None) -> datetime:
-    """The job's clock: `at` (ISO, from a test or a replay) or now, in LIFECYCLE_TZ."""
-    zone = services.settings.zone
-    return datetime.fromisoformat(at).astimezone(zone) if at else datetime.now(zone)
-
-
 def start_scan(services: Services, as_of: date, scan_id: str | None = None, at: str | None = None) -> str:
     """Record a scan run and enqueue its jobs; an existing `scan_id` (the daily run's) is not started twice."""
     scan_id = scan_id or uuid.uuid4().hex
     parts = services.settings.scan_partitions
-    if not services.scans.create(scan_id, as_of, parts + 1, now_in(services, at)):
+    if not services.scans.create(scan_id, as_of, parts + 1, services.now(at)):
         log.info("scan already recorded", scan_id=scan_id)
         return scan_id
     queue: Queue = services.queues["scan"]
@@ -58,12 +56,13 @@ def start_scan(services: Services, as_of: date, scan_id: str | None = None, at: 
 
 def daily_scan(at: str | None = None) -> str:
     """The 06:00 job: a sweep, today's scan (its id is the date, so a second scheduler cannot start it twice), and the
-    dashboard's count of due items."""
-    from notifier import due_counts
-    from notifier.sweep import sweep
+    dashboard's count of due items.
 
+    It stays in this module, by name: the scheduler enqueues it as `notifier.scan.daily_scan`, and RQ keeps that path
+    in Redis, so a job waiting across an upgrade must still find it here. Sweep and due counts import nothing of this
+    module, which keeps the dependency one-way."""
     services = current()
-    today = now_in(services, at).date()
+    today = services.now(at).date()
     sweep(at)
     scan_id = start_scan(services, today, scan_id=f"daily-{today.isoformat()}", at=at)
     due_counts.ask(services, today)  # the supervisors' dashboard figure, after the reminders
@@ -72,16 +71,16 @@ def daily_scan(at: str | None = None) -> str:
 
 def scan_partition(scan_id: str, k: int, at: str | None = None) -> int:
     services = current()
-    now = now_in(services, at)
+    now = services.now(at)
     scan = services.scans.get(scan_id)
     services.scans.started(scan_id, now)
     catalog = services.catalog
-    items = scan_due(services.driver, services.settings.neo4j_database, catalog, scan.as_of, max_offset(catalog),
+    items = scan_due(services.driver, services.settings.neo4j_database, catalog, scan.as_of, catalog.max_offset(),
                      part=partition(k, services.settings.scan_partitions), catch_up=YEARLY_CATCH_UP)
     owed = [(i, off) for i in items if (off := owed_offset(i.due_on, i.notify_on, scan.as_of)) is not None]
     for start in range(0, len(owed), CREATE_BATCH):
         _create_and_enqueue(services, owed[start:start + CREATE_BATCH], scan_id, now, at)
-    services.scans.partition_done(scan_id, k, len(owed), now_in(services, at))
+    services.scans.partition_done(scan_id, k, len(owed), services.now(at))
     log.info("scan partition done", scan_id=scan_id, part=k, owed=len(owed))
     return len(owed)
 
@@ -90,7 +89,7 @@ def scan_cards(scan_id: str, at: str | None = None) -> int:
     """Yellow card at 80 % of an application's statutory limit, red once it has passed: an inbox notice to the
     department handling the service, once per application and card."""
     services = current()
-    now = now_in(services, at)
+    now = services.now(at)
     scan = services.scans.get(scan_id)
     services.scans.started(scan_id, now)
     rows = []
@@ -107,7 +106,7 @@ def scan_cards(scan_id: str, at: str | None = None) -> int:
     services.notices.ensure_departments(r.recipient_id for r in rows)
     created = services.notices.create(rows, scan_id, now)
     enqueue_delivery(services, [nid for nid, status, _ in created if status == "pending"], clock=at)
-    services.scans.partition_done(scan_id, services.settings.scan_partitions, len(rows), now_in(services, at))
+    services.scans.partition_done(scan_id, services.settings.scan_partitions, len(rows), services.now(at))
     return len(rows)
 
 
@@ -147,35 +146,6 @@ def _create_and_enqueue(services: Services, owed: list[tuple[DueItem, int]], sca
                                 if status == "pending" and (not_before is None or not_before <= now)], clock=at)
 
 
-def enqueue_delivery(services: Services, nids: list[str], when: datetime | None = None,
-                     clock: str | None = None) -> int:
-    """Delivery in batches of `delivery_batch` notice ids: one job per batch, never one per notice.
-
-    `when`: not before then (quiet hours, the daily cap, a retry's back-off). `clock`: the caller's fixed clock,
-    handed on to jobs that run now (a scan replayed for a date in tests); scheduled jobs run on the real clock."""
-    from notifier.delivery import deliver
-
-    size = services.settings.delivery_batch
-    batches = [nids[i:i + size] for i in range(0, len(nids), size)]
-    if not batches:
-        return 0
-    queue: Queue = services.queues["deliver"]
-    if when is None:
-        queue.enqueue_many([Queue.prepare_data(deliver, args=(batch, clock), retry=JOB_RETRY) for batch in batches])
-    else:
-        if when.microsecond:  # RQ schedules by the whole second, rounding down: the job would run before `when`
-            when = when.replace(microsecond=0) + timedelta(seconds=1)
-        for batch in batches:
-            queue.enqueue_at(when, deliver, batch, retry=JOB_RETRY)
-    return len(batches)
-
-
-def max_offset(catalog: model.Catalog) -> int:
-    """The scan's horizon: an item is owed a reminder at most this many days before it is due."""
-    return max((max(t.offsets) for s in catalog.services.values() for t in s.triggers if getattr(t, "offsets", None)),
-               default=0)
-
-
 def offsets(item: DueItem) -> list[int]:
     return [(item.due_on - d).days for d in item.notify_on]
 
@@ -202,5 +172,5 @@ def _scan_failed(job, connection, exc_type, exc, tb) -> None:
         return
     services = current()
     scan_id = job.args[0]
-    services.scans.failed(scan_id, f"{job.description}: {exc_type.__name__}: {exc}", now_in(services))
+    services.scans.failed(scan_id, f"{job.description}: {exc_type.__name__}: {exc}", services.now())
 

@@ -7,6 +7,7 @@ the result for its jobs (jobs take ids and reload through `current()`). Nothing 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 
 import redis
@@ -15,10 +16,14 @@ from rq import Queue
 from graph.apikeys import ApiKeys
 from graph.applications import Applications
 from graph.audit import AccessLog
+from graph.bulk import Bulk
+from graph.console import Console
 from graph.driver import Driver, build_driver
+from graph.enterprise import EnterpriseReads
 from graph.holdings import Holdings
 from graph.notices import Notices
 from graph.officers import Officers
+from graph.personal import Personal
 from graph.portal import Portal
 from graph.preferences import PreferenceStore
 from graph.scans import Scans
@@ -90,6 +95,23 @@ class Services:
     def portal(self) -> Portal:
         return Portal(self.driver, self.settings.neo4j_database, self.cipher)
 
+    @property
+    def console(self) -> Console:
+        return Console(self.driver, self.settings.neo4j_database, self.cipher)
+
+    @property
+    def enterprise_reads(self) -> EnterpriseReads:
+        return EnterpriseReads(self.driver, self.settings.neo4j_database, self.cipher)
+
+    @property
+    def personal(self) -> Personal:
+        return Personal(self.driver, self.settings.neo4j_database)
+
+    @property
+    def bulk(self) -> Bulk:
+        """Batch writes (import, demo seed), checked against the loaded catalog's material kinds."""
+        return Bulk(self.driver, self.settings.neo4j_database, self.cipher, self.blind_index, self.catalog.materials)
+
     @cached_property
     def sms(self) -> SmsClient:
         """Twilio through the official client; pointed at the local sandbox unless real TWILIO_* are configured."""
@@ -101,6 +123,11 @@ class Services:
         s = self.settings
         return EmailClient(s.smtp_host, s.smtp_port, s.mail_from, user=s.smtp_user, password=s.smtp_password,
                            starttls=s.smtp_starttls)
+
+    def now(self, at: str | None = None) -> datetime:
+        """The jobs' clock: `at` (ISO, from a test or a replay, handed from job to job) or now, in LIFECYCLE_TZ."""
+        zone = self.settings.zone
+        return datetime.fromisoformat(at).astimezone(zone) if at else datetime.now(zone)
 
     def close(self) -> None:
         self.driver.close()

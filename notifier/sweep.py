@@ -13,8 +13,7 @@ from datetime import timedelta
 
 import structlog
 
-from notifier.delivery import link
-from notifier.scan import enqueue_delivery, now_in
+from notifier.delivery import enqueue_delivery, link
 from notifier.services import current
 from notifier.sms import SmsError
 
@@ -25,7 +24,7 @@ RECONCILE_SLACK = timedelta(minutes=5)  # provider clocks and ours differ a litt
 
 def sweep(at: str | None = None) -> dict[str, int]:
     services = current()
-    now = now_in(services, at)
+    now = services.now(at)
     before = now - timedelta(seconds=services.settings.stuck_after_s)
     pending, sending = services.notices.stale(before, now)
     moves, again = [], list(pending)

@@ -1,4 +1,4 @@
-"""Domain errors every layer understands; the web layer maps them to 404, 409 and 422 with the field named."""
+"""Domain errors every layer understands; the web layer maps them to 404, 409, 422 (the field named) and 503."""
 
 from __future__ import annotations
 
@@ -23,3 +23,12 @@ class Rejected(ValueError):
     def __init__(self, field: str, reason: str):
         super().__init__(f"{field}: {reason}")
         self.field, self.reason = field, reason
+
+
+class Unavailable(Exception):
+    """A backing service (`which`: "neo4j" or "redis") could not be reached in time; trying again shortly may work.
+    The package that owns the client raises it, so the layers above never handle a driver's own errors."""
+
+    def __init__(self, which: str):
+        super().__init__(f"{which} is unavailable")
+        self.which = which

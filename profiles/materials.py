@@ -1,5 +1,6 @@
 """Material kinds (证照/材料) and the rules every new material obeys. The kinds are declared once, in the catalog's
-materials.yaml: code, names, issuing authority, who holds it, whether it expires.
+materials.yaml: code, names, issuing authority, who holds it, whether it expires. Whoever checks a material passes the
+kinds of the catalog it loaded (`Catalog.materials`), so a catalog kept elsewhere (LIFECYCLE_CATALOG) is the one obeyed.
 
 `expires`: "always" (an expiry date is required), "never" (none allowed) or "optional" (long-term 长期 possible, as
 for ID cards issued at 46 or older, or business licences with an indefinite term).
@@ -7,10 +8,9 @@ for ID cards issued at 46 or older, or business licences with an indefinite term
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
 
 from profiles.errors import Rejected
 
@@ -25,37 +25,17 @@ class MaterialKind:
     expires: str  # "always" / "never" / "optional"
 
 
-class _DeclaredKinds(Mapping[str, MaterialKind]):
-    """The kinds declared in the catalog's materials.yaml, read on first use (not at import)."""
-
-    @cached_property
-    def _kinds(self) -> dict[str, MaterialKind]:
-        from profiles.catalog.loader import DEFAULT_DIR, load_material_kinds
-
-        return load_material_kinds(DEFAULT_DIR)
-
-    def __getitem__(self, code: str) -> MaterialKind:
-        return self._kinds[code]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._kinds)
-
-    def __len__(self) -> int:
-        return len(self._kinds)
-
-
-MATERIAL_KINDS: Mapping[str, MaterialKind] = _DeclaredKinds()
-
-
 class MaterialRejected(Rejected):
     """A material that cannot be recorded; `field` is the request field at fault."""
 
 
-def check_material(holder: str, kind: str, issued_on: date, expires_on: date | None, today: date) -> MaterialKind:
-    """The rules every new material obeys, whoever records it; raises MaterialRejected naming the field."""
-    spec = MATERIAL_KINDS.get(kind)
+def check_material(kinds: Mapping[str, MaterialKind], holder: str, kind: str, issued_on: date,
+                   expires_on: date | None, today: date) -> MaterialKind:
+    """The rules every new material obeys, whoever records it, for the catalog's `kinds`; raises MaterialRejected
+    naming the field."""
+    spec = kinds.get(kind)
     if spec is None:
-        raise MaterialRejected("kind", f"unknown material kind {kind!r}")
+        raise MaterialRejected("kind", f"unknown material kind; one of {', '.join(kinds)}")
     if spec.holder != holder:
         raise MaterialRejected("kind", f"a {spec.name_en.lower()} is held by {_article(spec.holder)} {spec.holder}, "
                                        f"not {_article(holder)} {holder}")

@@ -14,7 +14,7 @@ from graph.audit import AccessLog, upgrade_legacy
 from graph.rotation import count_pending, rotate
 from graph.scan import scan_due
 from graph.schema import MIGRATIONS, MigrationError, applied_versions, migrate
-from profiles.audit import AuditKeys, ChainBroken, NoAuditKey, Verdict
+from profiles.audit import ChainBroken, NoAuditKey, Verdict
 from profiles.catalog import CatalogError, check_catalog, load_catalog
 from profiles.config import load
 from profiles.errors import NotFound
@@ -146,9 +146,7 @@ def audit_upgrade() -> None:
 
 
 def _access_log() -> AccessLog:
-    services = current_app.extensions["lifecycle"]
-    s = services.settings
-    return AccessLog(services.driver, s.neo4j_database, AuditKeys(s.audit_keys, s.active_audit_key))
+    return current_app.extensions["lifecycle"].access_log
 
 
 def _where(verdict: Verdict) -> str:

@@ -110,7 +110,8 @@ def material_row(row: dict, on: date) -> tuple[str, Material]:
     if fields is not None:
         body["fields"] = fields
     data = _load(MATERIAL_IN, body)
-    check_material(holder, data["kind"], data["issued_on"], data["expires_on"], on)
+    check_material(current_app.extensions["lifecycle"].catalog.materials, holder, data["kind"], data["issued_on"],
+                   data["expires_on"], on)
     return holder, Material(mid=str(uuid.uuid4()), holder_id=key, kind=data["kind"], number=data["number"].upper(),
                             issued_on=data["issued_on"], expires_on=data["expires_on"], issuer=data["issuer"],
                             provenance=data["provenance"], fields=data["fields_"])
@@ -142,15 +143,15 @@ def _skipped(written: bulk.Written, lines: list[int], field: str) -> list[tuple[
 
 def _flush_subjects(write: Callable, field: str) -> Callable[[object, list], tuple[int, list]]:
     def flush(services, batch: list) -> tuple[int, list]:
-        written = write(services, [item for _, item in batch], len(batch))
+        written = write(services.bulk, [item for _, item in batch], len(batch))
         return written.created, _skipped(written, [line for line, _ in batch], field)
 
     return flush
 
 
 def flush_materials(services, batch: list) -> tuple[int, list]:
-    ids = {"person": bulk.person_ids(services, [m.holder_id for _, (h, m) in batch if h == "person"]),
-           "entity": bulk.entity_ids(services, [m.holder_id for _, (h, m) in batch if h == "entity"])}
+    ids = {"person": services.bulk.person_ids([m.holder_id for _, (h, m) in batch if h == "person"]),
+           "entity": services.bulk.entity_ids([m.holder_id for _, (h, m) in batch if h == "entity"])}
     rejects, lines, materials = [], [], []
     for line, (holder, m) in batch:
         if m.holder_id not in ids[holder]:
@@ -158,14 +159,14 @@ def flush_materials(services, batch: list) -> tuple[int, list]:
         else:
             lines.append(line)
             materials.append(replace(m, holder_id=ids[holder][m.holder_id]))
-    written = bulk.write_materials(services, materials, len(batch))
+    written = services.bulk.write_materials(materials, len(batch))
     return written.created, rejects + _skipped(written, lines, "kind")
 
 
 def flush_relations(services, batch: list) -> tuple[int, list]:
     numbers = [r.from_id for _, r in batch] + [r.to_id for _, r in batch if r.type in PERSON_RELATIONS]
-    pids = bulk.person_ids(services, numbers)
-    eids = bulk.entity_ids(services, [r.to_id for _, r in batch if r.type not in PERSON_RELATIONS])
+    pids = services.bulk.person_ids(numbers)
+    eids = services.bulk.entity_ids([r.to_id for _, r in batch if r.type not in PERSON_RELATIONS])
     rejects, lines, relations = [], [], []
     for line, r in batch:
         to_person = r.type in PERSON_RELATIONS
@@ -178,7 +179,7 @@ def flush_relations(services, batch: list) -> tuple[int, list]:
         else:
             lines.append(line)
             relations.append(Relation(pids[r.from_id], target, r.type))
-    written = bulk.write_relations(services, relations, len(batch))
+    written = services.bulk.write_relations(relations, len(batch))
     return written.created, rejects + _skipped(written, lines, "type")
 
 
@@ -193,9 +194,9 @@ class Kind:
 
 KINDS = {
     "persons": Kind(("id_number", "name", "phone", "email"), ("id_number", "name"),
-                    person_row, lambda p: p.id_number, _flush_subjects(bulk.write_persons, "id_number")),
+                    person_row, lambda p: p.id_number, _flush_subjects(bulk.Bulk.write_persons, "id_number")),
     "entities": Kind(("uscc", "name", "kind", "established_on", "region"), ("uscc", "name", "kind", "established_on"),
-                     entity_row, lambda e: e.uscc, _flush_subjects(bulk.write_entities, "uscc")),
+                     entity_row, lambda e: e.uscc, _flush_subjects(bulk.Bulk.write_entities, "uscc")),
     "materials": Kind(("holder_id_number", "holder_uscc", "kind", "number", "issued_on", "expires_on", "issuer",
                        "provenance", "fields"), ("kind", "number", "issued_on", "issuer", "provenance"),
                       material_row, lambda hm: (hm[1].holder_id, hm[1].kind, hm[1].issued_on), flush_materials),
@@ -336,7 +337,7 @@ def seed_demo(services, n_persons: int, seed: int = 42, *, progress: bool = Fals
     started = time.monotonic()
     with tqdm(total=n_persons, unit="persons", file=sys.stderr, desc="demo seed", disable=not progress) as bar:
         for chunk in demo.chunks(n_persons, seed=seed, today=on, size=DEMO_CHUNK):
-            for kind, written in bulk.write_population(services, chunk).items():
+            for kind, written in services.bulk.write_population(chunk).items():
                 counts[kind] += written.created
                 writes += written.writes
             if citizens is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from flask import Flask, abort, jsonify, request
+from redis.exceptions import ConnectionError as RedisConnectionError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 
@@ -28,12 +29,24 @@ def init_app(app: Flask) -> None:
             return error_page(code, exc)
         return jsonify(error_body(code, exc.description or HTTPStatus(code).phrase)), code, extra_headers(exc)
 
+    # Redis is not mapped to the domain's Unavailable where it is used: RQ and the sessions share its client, RQ's
+    # retries expect redis's own errors, and flask-limiter keeps a client of its own. So the web layer maps it, here.
+    @app.errorhandler(RedisConnectionError)
+    def _redis_down(_exc: RedisConnectionError):
+        return unavailable("redis")
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # logged by Flask; the client learns nothing about internals
         app.logger.exception("unhandled error")
         if is_page():
             return error_page(500, InternalServerError())
         return jsonify(error_body(500, InternalServerError.description)), 500
+
+
+def unavailable(which: str):
+    """503 for a backing service that cannot be reached ("neo4j" or "redis"), named in the errors."""
+    return jsonify(error_body(503, f"{which} is unavailable; nothing was changed. Try again shortly.",
+                              {which: ["unavailable"]})), 503
 
 
 def extra_headers(exc: HTTPException) -> list[tuple[str, str]]:

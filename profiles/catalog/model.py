@@ -142,3 +142,8 @@ class Service:
 class Catalog:
     materials: dict[str, MaterialKind]
     services: dict[str, Service]
+
+    def max_offset(self) -> int:
+        """The scan's horizon: an item is owed a reminder at most this many days before it is due."""
+        return max((max(t.offsets) for s in self.services.values() for t in s.triggers if getattr(t, "offsets", None)),
+                   default=0)

@@ -192,8 +192,8 @@ def test_bulk_materials_continue_versions_on_file(app):
     services.holdings.add_material("Person", card)
     newer = [Material(f"m{i}", "p1", "passport", f"E{i}", date(2010 + i * 5, 2, 1), date(2020 + i * 5, 2, 1), "局",
                       "verified") for i in (2, 1)]
-    written = bulk.write_materials(services, [*newer, Material("mx", "nobody", "passport", "E9", date(2020, 1, 1),
-                                                               date(2030, 1, 1), "局", "issued")])
+    written = services.bulk.write_materials([*newer, Material("mx", "nobody", "passport", "E9", date(2020, 1, 1),
+                                                              date(2030, 1, 1), "局", "issued")])
     assert written.created == 2 and list(written.skipped) == [2]
     got = {m.mid: (m.version, m.superseded) for m in services.holdings.materials("Person", "p1")}
     assert got == {"m0": (1, True), "m1": (2, True), "m2": (3, False)}
@@ -251,11 +251,11 @@ def test_a_file_that_cannot_be_read_exits_1(app, tmp_path, name, content):
 def test_a_constraint_error_in_a_batch_falls_back_to_row_by_row(app, monkeypatch):
     services = services_of(app)
     services.subjects.add_person(Person("p-existing", EXISTING, "赵六", date(1970, 1, 1), "M", "440604"))
-    monkeypatch.setattr(bulk, "_lookup", lambda *args, **kwargs: {})  # as if another writer got there in between
+    monkeypatch.setattr(bulk.Bulk, "_lookup", lambda *args, **kwargs: {})  # as if another writer got there in between
     batch = [Person("p-a", A, "张三", date(1990, 5, 17), "M", "440604"),
              Person("p-dup", EXISTING, "赵六", date(1970, 1, 1), "M", "440604"),
              Person("p-b", B, "李四", date(1985, 11, 2), "F", "440604")]
-    written = bulk.write_persons(services, batch)
+    written = services.bulk.write_persons(batch)
     assert (written.created, written.skipped, written.nodes) == (2, {1: bulk.PERSON_CONFLICT}, 2)
 
 

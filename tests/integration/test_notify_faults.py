@@ -29,12 +29,11 @@ from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
 import notifier.scan
-from graph import bulk
 from graph.processes import free_port
 from graph.scan import scan_due
 from notifier.delivery import deliver
 from notifier.sandbox import Sandbox
-from notifier.scan import max_offset, now_in, start_scan
+from notifier.scan import start_scan
 from notifier.services import QUEUE_NAMES, Services, current
 from notifier.sweep import sweep
 from profiles.config import PROJECT_ROOT
@@ -117,7 +116,7 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str, every: 
 
 
 def today_of(svc: Services) -> date:
-    return now_in(svc).date()
+    return svc.now().date()
 
 
 # --- the population ------------------------------------------------------------------------------------------------
@@ -128,17 +127,17 @@ def population(svc: Services, n: int, today: date, phones: dict[int, str] | None
     people = [Person(str(uuid.uuid4()), id_number(born=first + timedelta(days=i), seq=i % 1000), "测试",
                      first + timedelta(days=i), "M" if i % 2 else "F", "440604", phone=phones.get(i, f"+86138{i:08d}"))
               for i in range(n)]
-    written = bulk.write_persons(svc, people)
+    written = svc.bulk.write_persons(people)
     assert (written.created, written.skipped) == (n, {})
     expires = today + timedelta(days=30)
     cards = [Material(str(uuid.uuid4()), p.pid, "id_card", f"C{i:09d}", expires - timedelta(days=3652), expires,
                       "佛山市公安局禅城分局", "issued", {}) for i, p in enumerate(people)]
-    written = bulk.write_materials(svc, cards)
+    written = svc.bulk.write_materials(cards)
     assert (written.created, written.skipped) == (n, {})
     # the yearly medical insurance contribution paid today, so that only the card is owed whatever the season
     paid = [LifeEvent(str(uuid.uuid4()), p.pid, "medical_insurance_paid", today, {"year": today.year + 1})
             for p in people]
-    written = bulk.write_events(svc, paid)
+    written = svc.bulk.write_events(paid)
     assert (written.created, written.skipped) == (n, {})
     return people
 
@@ -153,7 +152,7 @@ def reconcile(svc: Services, sandbox: Sandbox, people: list[Person], today: date
     and the notice records that message's sid; (d) every inbox notice delivered, once. Returns counts to report.
     """
     pids = {p.pid for p in people}
-    items = scan_due(svc.driver, svc.settings.neo4j_database, svc.catalog, today, max_offset(svc.catalog))
+    items = scan_due(svc.driver, svc.settings.neo4j_database, svc.catalog, today, svc.catalog.max_offset())
     owed = Counter((r, i.subject_id, i.service, i.due_on, off) for i in items
                    if (off := owed_offset(i.due_on, i.notify_on, today)) is not None for r in i.recipients if r in pids)
     missing = [p.pid for p in people if (p.pid, p.pid, "id_card_renewal", today + timedelta(days=30), 30) not in owed]

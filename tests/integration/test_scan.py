@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from graph import bulk
 from graph.scan import partition, scan_due, scan_queries
 from profiles.catalog import load_catalog
 from profiles.demo import add_years, generate
@@ -243,7 +242,7 @@ def plan_operators(plan) -> list[tuple[str, str]]:
 def test_every_scan_query_seeks_an_index(app):
     services = app.extensions["lifecycle"]
     as_of = date(2026, 2, 1)
-    bulk.write_population(services, generate(300, seed=3, today=as_of))  # statistics a real graph would have
+    services.bulk.write_population(generate(300, seed=3, today=as_of))  # statistics a real graph would have
     queries = scan_queries(CATALOG, as_of, 365)
     assert {q.name.split(":")[2] for q in queries} == {"expiry", "age", "after_event", "yearly"}
     for q in queries:
@@ -265,7 +264,7 @@ def test_every_scan_query_seeks_an_index(app):
 def test_partitions_cover_every_due_item_exactly_once(app):
     services = app.extensions["lifecycle"]
     as_of = date(2026, 2, 1)
-    bulk.write_population(services, generate(400, seed=11, today=as_of))
+    services.bulk.write_population(generate(400, seed=11, today=as_of))
     whole = scanned(services, as_of, 365)
     assert sum(whole.values()) > 100
     for of in (2, 4, 16):
@@ -281,7 +280,7 @@ def test_partitions_cover_every_due_item_exactly_once(app):
 def test_the_demo_population(app, capsys):
     services = app.extensions["lifecycle"]
     as_of = date(2026, 2, 1)
-    bulk.write_population(services, generate(2000, seed=7, today=as_of))
+    services.bulk.write_population(generate(2000, seed=7, today=as_of))
     snapshots = snapshots_of_all(services)
     for within in (365, 30):
         got = scanned(services, as_of, within)

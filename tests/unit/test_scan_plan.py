@@ -3,13 +3,13 @@
 from datetime import date, timedelta
 
 from graph.scan import scan_queries
-from notifier.scan import YEARLY_CATCH_UP, max_offset
+from notifier.scan import YEARLY_CATCH_UP
 from profiles.catalog import load_catalog
 from profiles.models import Person
 from profiles.rules import Snapshot, due_items
 
 CATALOG = load_catalog()
-HORIZON = max_offset(CATALOG)
+HORIZON = CATALOG.max_offset()
 
 
 def yearly(as_of: date, catch_up: int | None) -> list[str]:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 from flask_smorest import Api
-from neo4j.exceptions import ConnectionAcquisitionTimeoutError, ServiceUnavailable, SessionExpired
-from redis.exceptions import ConnectionError as RedisConnectionError
 from werkzeug.exceptions import HTTPException
 
-from profiles.errors import Conflict, NotFound, Rejected
+from profiles.errors import Conflict, NotFound, Rejected, Unavailable
 from profiles.identifiers import InvalidIdentifier
-from web.errors import error_body, error_page, extra_headers, is_page
+from web.errors import error_body, error_page, extra_headers, is_page, unavailable
 
 
 class LifecycleApi(Api):
@@ -87,14 +85,9 @@ def init_app(app: Flask) -> None:
     def _rejected(exc: Rejected):
         return jsonify(error_body(422, f"{exc.field}: {exc.reason}", {exc.field: [exc.reason]})), 422
 
-    @app.errorhandler(ConnectionAcquisitionTimeoutError)  # no free connection in time: Neo4j is too slow to answer
-    @app.errorhandler(ServiceUnavailable)
-    @app.errorhandler(SessionExpired)
-    @app.errorhandler(RedisConnectionError)
-    def _backing_service_down(exc: Exception):
-        which = "redis" if isinstance(exc, RedisConnectionError) else "neo4j"
-        return jsonify(error_body(503, f"{which} is unavailable; nothing was changed. Try again shortly.",
-                                  {which: ["unavailable"]})), 503
+    @app.errorhandler(Unavailable)  # graph/ raises it for Neo4j; web.errors answers Redis's own error the same way
+    def _backing_service_down(exc: Unavailable):
+        return unavailable(exc.which)
 
     app.after_request(auth.unrecorded_reads)
     app.extensions["lifecycle.api"] = api

@@ -52,7 +52,8 @@ class Materials(MethodView):
     def post(self, body: dict, kind: str, sid: str):
         """Record a material; an older one of the same kind becomes superseded."""
         label = label_of(kind)
-        check_material(HOLDER[kind], body["kind"], body["issued_on"], body["expires_on"], today())
+        check_material(services().catalog.materials, HOLDER[kind], body["kind"], body["issued_on"], body["expires_on"],
+                       today())
         material = Material(mid=str(uuid.uuid4()), holder_id=sid, kind=body["kind"], number=body["number"].upper(),
                             issued_on=body["issued_on"], expires_on=body["expires_on"], issuer=body["issuer"],
                             provenance=body["provenance"], fields=body["fields_"])

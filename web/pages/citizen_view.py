@@ -7,7 +7,6 @@ from datetime import datetime
 
 from flask import url_for
 
-from graph.personal import Personal
 from profiles.errors import NotFound, Rejected
 from profiles.prefill import prefill
 from profiles.privacy import mask_text
@@ -19,10 +18,6 @@ from web.pages.guards import services, today, visitor
 from web.pages.i18n import is_chinese
 
 WITHIN_DAYS = 365
-
-
-def personal() -> Personal:
-    return Personal(services().driver, services().settings.neo4j_database)
 
 
 def page_url(pid: str) -> str:

@@ -9,7 +9,6 @@ from datetime import datetime
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from graph.enterprise import EnterpriseReads
 from profiles.models import ENTITY_KINDS
 from profiles.notices import Notice
 from profiles.rules import due_items
@@ -20,11 +19,6 @@ from web.pages.guards import refuse, services, signed_in, today, visitor
 bp = Blueprint("enterprise", __name__, url_prefix="/biz")
 
 LINK_ORDER = ("LEGAL_REP_OF", "SHAREHOLDER_OF", "EMPLOYED_BY")
-
-
-def reads() -> EnterpriseReads:
-    s = services()
-    return EnterpriseReads(s.driver, s.settings.neo4j_database, s.cipher)
 
 
 def business_id() -> str:
@@ -56,7 +50,7 @@ def home():
     applications = s.portal.applications_of("Entity", eid)
     links = sorted((link for link in s.portal.links("Entity", eid) if link.type in LINK_ORDER),
                    key=lambda link: (LINK_ORDER.index(link.type), link.name or ""))
-    store = reads()
+    store = s.enterprise_reads
     notices = store.notices_about(eid)
     names = store.person_names([link.other_id for link in links if link.other_label == "Person"] +
                                  [n.recipient_id for n in notices if n.recipient_id != eid])

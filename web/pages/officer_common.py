@@ -1,5 +1,5 @@
-"""What every officer-console page shares: the blueprint, the record kinds in URLs, loading a record, the console's
-graph reader, and the words (in both languages) for the statuses and relations it shows. (Free text is checked by
+"""What every officer-console page shares: the blueprint, the record kinds in URLs, loading a record, and
+the words (in both languages) for the statuses and relations it shows. (Free text is checked by
 web.pages.applying.form_text, as on every page.)"""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from flask import Blueprint, abort
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from graph.console import Console
 from profiles.errors import NotFound
 from profiles.models import ENTITY_KINDS, Entity, Person
 from profiles.privacy import mask_email, mask_id_number, mask_phone, mask_text
@@ -71,11 +70,6 @@ def load(label: str, sid: str) -> Person | Entity:
     except NotFound:
         abort(404)
         raise AssertionError("unreachable") from None
-
-
-def console() -> Console:
-    s = services()
-    return Console(s.driver, s.settings.neo4j_database, s.cipher)
 
 
 def parse_day(raw: str | None, required: bool = True) -> tuple[date | None, str | None]:

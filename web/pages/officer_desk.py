@@ -13,7 +13,7 @@ from profiles.applications import card
 from profiles.notices import CHANNELS, STATUSES
 from web.pages.guards import services, signed_in, today, visitor
 from web.pages.officer_charts import bars, colour, stacked_columns
-from web.pages.officer_common import bp, console, days_left, material_name, service_name, term
+from web.pages.officer_common import bp, days_left, material_name, service_name, term
 
 DAYS = 30
 
@@ -35,9 +35,10 @@ def _scope() -> tuple[list[str] | None, list[str] | None, bool]:
 def queue():
     codes, departments, everything = _scope()
     on = today()
+    console = services().console
     rows = [{"row": r, "card": card(r.submitted_on, r.time_limit_days, on), "days_left": days_left(r.decide_by)}
-            for r in console().queue(codes)]
-    return render_template("officer/queue.html", rows=rows, cards=console().cards(departments),
+            for r in console.queue(codes)]
+    return render_template("officer/queue.html", rows=rows, cards=console.cards(departments),
                            everything=everything, department=visitor().data.get("department"),
                            role=visitor().role)
 
@@ -59,7 +60,7 @@ def dashboard():
     s = services()
     days = [on - timedelta(days=DAYS - 1 - i) for i in range(DAYS)]
     since = datetime.combine(days[0], time(0), tzinfo=s.settings.zone)
-    rows = console().notices_per_day(since, s.settings.tz)
+    rows = s.console.notices_per_day(since, s.settings.tz)
     labels = [d.strftime("%m-%d") for d in days]
     charts = []
     for chart_id, column, names, group, title in (
@@ -80,7 +81,7 @@ def dashboard():
     due_title = _("Due items per service, next %(n)d days", n=due_counts.DUE_HORIZON)
     due_svg = bars("due", due_title, _("%(total)d due items in %(services)d services.",
                                        total=sum(n for _c, n in due), services=len(due)), due_rows)
-    reuse = [(material_name(kind), reuses, materials) for kind, reuses, materials in console().reuse_by_kind()]
+    reuse = [(material_name(kind), reuses, materials) for kind, reuses, materials in s.console.reuse_by_kind()]
     reuse_title = _("Materials reused instead of handed in again, by kind")
     reuse_svg = bars("reuse", reuse_title, _("%(total)d documents nobody had to hand in again.",
                                              total=sum(r for _k, r, _m in reuse)),

@@ -101,7 +101,7 @@ def add_material(kind: str, sid: str):
             details[name] = value
     if not {"kind", "issued_on", "expires_on"} & errors.keys():
         try:
-            check_material(holder, code, issued_on, expires_on, today())
+            check_material(services().catalog.materials, holder, code, issued_on, expires_on, today())
         except MaterialRejected as exc:
             errors[exc.field] = _rejected(exc, holder, expires_on)
     if errors:
