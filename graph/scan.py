@@ -76,10 +76,10 @@ _YEARLY = (
 def _facts(label: str, material: bool, event: bool) -> str:
     """What the evaluator needs of subject `s` (null when a seeked anchor has no live holder of this label), in the
     column order `_snapshot` unpacks."""
-    return (
+    return (  # a rejected or withdrawn application settles nothing (profiles.matters.NOT_SETTLING)
         f"s.{HOLDER_KEYS[label]} AS sid, {_ATTRIBUTES[label]}, "
         "COLLECT { MATCH (s)-[:APPLIED]->(a:Application) WHERE a.service = $service AND a.submitted_on IS NOT NULL "
-        "          AND a.status <> 'rejected' RETURN a.submitted_on } AS submitted, "
+        "          AND NOT a.status IN ['rejected', 'withdrawn'] RETURN a.submitted_on } AS submitted, "
         + ("COLLECT { MATCH (s)-[:HOLDS]->(x:Material) WHERE x.kind = $by_material "
            "          RETURN [x.mid, x.kind, x.issued_on, x.superseded] } AS materials, " if material
            else "[] AS materials, ")

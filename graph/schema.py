@@ -78,6 +78,10 @@ MIGRATIONS: tuple[Migration, ...] = (
         _unique("officer_username", "Officer", "username"),
         _range("refusal_at", "Refusal", "at"),
     )),
+    Migration(5, "one matter, one application: application numbers and their daily counters", (
+        _unique("application_number", "Application", "number"),
+        _unique("application_counter_day", "ApplicationCounter", "day"),
+    )),
 )
 
 

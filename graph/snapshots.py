@@ -21,7 +21,7 @@ _QUERY = {
         "COLLECT { MATCH (g:Person)-[:GUARDIAN_OF|PARENT_OF]->(s) WHERE g.deceased_on IS NULL "
         "          RETURN DISTINCT g.pid } AS guardians, "
         "[] AS legal_reps, "
-        "COLLECT { MATCH (s)-[:APPLIED]->(a:Application) WHERE a.status <> 'rejected' "
+        "COLLECT { MATCH (s)-[:APPLIED]->(a:Application) WHERE NOT a.status IN ['rejected', 'withdrawn'] "
         "          RETURN a {.service, .submitted_on} } AS applications"
     ),
     "Entity": (
@@ -30,7 +30,7 @@ _QUERY = {
         "COLLECT { MATCH (s)-[:EXPERIENCED]->(e:LifeEvent) RETURN e } AS events, "
         "[] AS guardians, "
         "COLLECT { MATCH (r:Person)-[:LEGAL_REP_OF]->(s) RETURN DISTINCT r.pid } AS legal_reps, "
-        "COLLECT { MATCH (s)-[:APPLIED]->(a:Application) WHERE a.status <> 'rejected' "
+        "COLLECT { MATCH (s)-[:APPLIED]->(a:Application) WHERE NOT a.status IN ['rejected', 'withdrawn'] "
         "          RETURN a {.service, .submitted_on} } AS applications"
     ),
 }

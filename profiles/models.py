@@ -1,4 +1,5 @@
-"""The subjects and what hangs off them: persons, entities, relations, materials, life events, access records.
+"""The subjects and what hangs off them: persons, entities, relations, materials, life events, applications, access
+records.
 
 Plain frozen dataclasses holding clear values; encryption happens at the repository boundary (`graph/`), masking at
 the presentation boundary (`web/`). Repositories take and return these, never driver records.
@@ -121,3 +122,39 @@ class AccessRecord:
     prev_hash: str
     hash: str  # HMAC-SHA256 under `key_id` (profiles.audit); a plain SHA-256 with key_id "" before the log was keyed
     key_id: str
+
+
+@dataclass(frozen=True)
+class Application:
+    """An application (办件) for a subject and a service: a draft the daily scan prepared, or one filed anywhere.
+
+    `number` is the human application number (受理编号) printed on the receipt; `note` the decision's note or the
+    applicant's reason for withdrawing. Its life is `profiles.matters`'.
+    """
+
+    aid: str
+    subject_label: str  # Person | Entity
+    subject_id: str
+    service: str
+    status: str  # draft | submitted | needs_correction | approved | rejected | withdrawn | settled
+    created_on: date
+    submitted_on: date | None
+    time_limit_days: int
+    decide_by: date | None
+    fields: dict
+    reused: tuple[str, ...]
+    decided_on: date | None = None
+    note: str | None = None
+    number: str | None = None
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One move of an application, as its applicant is shown it: when, from what to what, by whom, with what note."""
+
+    at: datetime
+    before: str  # "" for a filing that opened the matter
+    after: str
+    actor: str
+    role: str
+    note: str | None = None

@@ -1,5 +1,5 @@
 """Two filings of one prefilled draft at the same moment (a citizen's two tabs, or the citizen and the window): one
-wins, the other is told the draft is no longer open, and the reused materials are counted once."""
+wins, the other is told which application is now open for the matter, and the reused materials are counted once."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import uuid
 from dataclasses import replace
 from datetime import date, timedelta
 
-from graph.applications import Application
 from notifier.services import build
 from profiles.errors import Rejected
-from profiles.models import Material
+from profiles.matters import MatterOpen
+from profiles.models import Actor, Application, Material
 from tests.integration.pages_helpers import make_person
 
 DRAFTS = 24
@@ -47,8 +47,10 @@ def test_two_filings_of_one_draft_at_once_file_it_once(app, settings):
                                       fields={"reason": "有效期满"}, reused=(mid,))
             barrier.wait()
             try:
-                services.applications.file(replace(application), draft=aid)
+                services.applications.file(replace(application), Actor("test", "citizen"), draft=aid)
                 outcomes[aid].append("filed")
+            except MatterOpen as exc:  # the one-matter rule: the loser is told which application is open
+                outcomes[aid].append("open" if exc.aid == aid else "open elsewhere")
             except Rejected as exc:
                 outcomes[aid].append(exc.field)
 
@@ -59,7 +61,7 @@ def test_two_filings_of_one_draft_at_once_file_it_once(app, settings):
                 t.start()
             for t in threads:
                 t.join()
-        assert {aid: sorted(o) for aid, o in outcomes.items()} == {aid: ["draft", "filed"] for aid in outcomes}
+        assert {aid: sorted(o) for aid, o in outcomes.items()} == {aid: ["filed", "open"] for aid in outcomes}
         counts = svc.driver.execute_query(
             "MATCH (m:Material) RETURN m.mid AS mid, m.reuse_count AS n, COUNT { (m)<-[:REUSES]-() } AS links",
             database_=settings.neo4j_database)[0]

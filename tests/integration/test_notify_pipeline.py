@@ -16,7 +16,7 @@ from graph.scan import scan_due
 from notifier import due_counts
 from notifier.delivery import deliver
 from notifier.sandbox import Sandbox
-from notifier.scan import daily_scan, max_offset, start_scan
+from notifier.scan import daily_scan, start_scan
 from notifier.sweep import sweep
 from profiles.notices import Preferences
 from tests.integration.notify_helpers import (
@@ -264,8 +264,9 @@ def test_a_minors_reminder_goes_to_each_guardian(svc, sandbox):
 
 
 def test_yellow_and_red_cards_reach_the_department_once(svc):
-    from graph.applications import Application
     from profiles.applications import decide_by
+    from profiles.models import Actor, Application
+    from web.usecases.applications import decide
 
     citizen = person(svc)
     submitted = DAY - timedelta(days=60)
@@ -273,14 +274,14 @@ def test_yellow_and_red_cards_reach_the_department_once(svc):
     app = svc.applications.file(Application(
         aid="app-1", subject_label="Person", subject_id=citizen.pid, service="id_card_renewal", status="submitted",
         created_on=submitted, submitted_on=submitted, time_limit_days=limit, decide_by=decide_by(submitted, limit),
-        fields={}, reused=()))
+        fields={}, reused=()), Actor("test", "system"))
     assert app.decide_by < DAY  # overdue: red
     scan(svc, DAY)
     scan(svc, DAY + timedelta(days=1))
     cards = notices(svc, kind="red_card")
     assert [(n["to"], n["status"], n["channel"]) for n in cards] == [
         (svc.catalog.services["id_card_renewal"].department.zh, "delivered", "inbox")]
-    svc.applications.decide("app-1", "approved", "ok", DAY)
+    decide(svc, Actor("test officer", "officer"), "app-1", "approved", "ok", DAY)
     assert notices(svc, kind="yellow_card") == []
 
 
@@ -299,13 +300,12 @@ def test_the_sweeper_sends_what_a_lost_queue_left_pending(svc, sandbox):
 
 def test_the_scan_covers_what_the_evaluator_owes(svc):
     """Every due item with a reminder owed today has its inbox notice, on a generated population."""
-    from graph import bulk
     from profiles.demo import generate
     from profiles.notices import owed_offset
 
-    bulk.write_population(svc, generate(300, seed=5, today=DAY))
+    svc.bulk.write_population(generate(300, seed=5, today=DAY))
     scan(svc, DAY, hour=23)  # quiet hours: only inboxes go now, SMS waits
-    items = list(scan_due(svc.driver, svc.settings.neo4j_database, svc.catalog, DAY, max_offset(svc.catalog)))
+    items = list(scan_due(svc.driver, svc.settings.neo4j_database, svc.catalog, DAY, svc.catalog.max_offset()))
     owed = {(r, i.subject_id, i.service, i.due_on) for i in items
             if owed_offset(i.due_on, i.notify_on, DAY) is not None for r in i.recipients}
     inbox = {(n["to"], n["subject_id"], n["service"], n["due_on"].to_native())

@@ -10,9 +10,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from graph.applications import Application
 from graph.notices import NoticeRow
-from profiles.models import Material, Relation
+from profiles.models import Actor, Application, Material, Relation
 from profiles.notices import dedupe_key
 from tests.integration.api_helpers import snapshot
 from tests.integration.pages_fixtures import pages_sandbox, pages_services, pages_site  # noqa: F401
@@ -57,7 +56,7 @@ def application_of(svc, label: str, sid: str, service: str) -> str:
     today = date.today()
     app = Application(str(uuid.uuid4()), label, sid, service, "submitted", today, today, 20, today + timedelta(30),
                       {"note": "B的申请"}, ())
-    return svc.applications.file(app).aid
+    return svc.applications.file(app, Actor("test", "system")).aid
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from profiles.privacy import mask_text
 from tests.integration.notify_helpers import NID_IN_LINK, at, material, run_jobs
 from tests.integration.pages_fixtures import pages_sandbox, pages_services, pages_site  # noqa: F401
 from tests.integration.pages_helpers import make_entity, make_person, post, sign_in_citizen
+from web.usecases.applications import decide
 
 PHONE_A, PHONE_B = "+8613712340101", "+8613712340102"
 
@@ -108,7 +109,7 @@ def test_an_expiring_id_card_is_coming_up_with_its_reason_and_leaves_once_the_lo
     assert "已提交，办理中" in review and me.id_number not in review and PHONE_A not in review
     again = post(client, f"/me/p/{me.pid}/applications/{filed['aid']}", {"confirm": "yes"})
     assert again.status_code == 303 and len(svc.portal.applications_of("Person", me.pid)) == 1
-    svc.applications.decide(filed["aid"], "needs_correction", "请补充户口簿", today)
+    decide(svc, Actor("test officer", "officer"), filed["aid"], "needs_correction", "请补充户口簿", today)
     decided = client.get(f"/me/p/{me.pid}/applications/{filed['aid']}").get_data(as_text=True)
     assert "需补正" in decided and "请补充户口簿" in decided and today.isoformat() in decided
 

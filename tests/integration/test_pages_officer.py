@@ -13,12 +13,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from graph.applications import Application
 from graph.notices import NoticeRow
 from notifier.services import install
 from profiles.applications import decide_by
 from profiles.identifiers import parse_uscc, resident_id_check_digit
-from profiles.models import Material, Relation
+from profiles.models import Actor, Application, Material, Relation
 from profiles.notices import card_key
 from profiles.privacy import mask_id_number, mask_phone, mask_text
 from profiles.workdays import subtract_working_days
@@ -32,6 +31,7 @@ from tests.integration.pages_helpers import (
     post,
     sign_in_officer,
 )
+from web.usecases.applications import decide
 
 PURPOSE = "办理新生儿出生一件事"
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the app's day (LIFECYCLE_TZ default), not the host's
@@ -286,7 +286,7 @@ def _file(svc, subject, service: str, submitted_on: date) -> Application:
     limit = svc.catalog.services[service].time_limit_days
     app = Application(str(uuid.uuid4()), "Person", subject.pid, service, "submitted", submitted_on, submitted_on,
                       limit, decide_by(submitted_on, limit), {}, ())
-    return svc.applications.file(app)
+    return svc.applications.file(app, Actor("test", "system"))
 
 
 def test_the_queue_lists_undecided_applications_by_decision_date_with_cards(app, svc):
@@ -297,7 +297,7 @@ def test_the_queue_lists_undecided_applications_by_decision_date_with_cards(app,
     near = _file(svc, people[2], "id_card_renewal", subtract_working_days(TODAY, limit - 1))
     passport = _file(svc, people[3], "passport_renewal", TODAY)
     decided = _file(svc, people[0], "id_card_first", TODAY - timedelta(days=2))
-    svc.applications.decide(decided.aid, "approved", "ok", TODAY)
+    decide(svc, Actor("test officer", "officer"), decided.aid, "approved", "ok", TODAY)
     svc.notices.ensure_departments(["公安机关（户籍派出所）"])
     police = "公安机关（户籍派出所）"
     svc.notices.create([NoticeRow(card_key(late.aid, "red"), str(uuid.uuid4()), "red_card", "inbox", "Department",
@@ -325,7 +325,8 @@ def test_the_dashboard_is_for_supervisors_with_charts_and_their_figures(app, svc
     hukou = material(svc, applicant.pid, "hukou", "HK7654321")
     limit = svc.catalog.services["passport_renewal"].time_limit_days
     svc.applications.file(Application(str(uuid.uuid4()), "Person", applicant.pid, "passport_renewal", "submitted",
-                                      TODAY, TODAY, limit, decide_by(TODAY, limit), {}, (hukou.mid,)))
+                                      TODAY, TODAY, limit, decide_by(TODAY, limit), {}, (hukou.mid,)),
+                          Actor("test", "system"))
     svc.notices.create([NoticeRow("k1", str(uuid.uuid4()), "reminder", "sms", "Person", due.pid, "Person",
                                   due.pid, "id_card_renewal", card.expires_on, 30, None, None)],
                        "scan-1", datetime.now(UTC))

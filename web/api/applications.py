@@ -1,19 +1,30 @@
-"""Applications (办件): file one for a person or entity reusing materials on file, read it with its card, decide it."""
+"""Applications (办件): file one for a person or entity reusing materials on file (one open application per matter),
+read it with its card and its history, decide it, withdraw it. Each action is a use case (web/usecases/)."""
 
 from __future__ import annotations
 
-import uuid
-
+from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from graph.applications import Application
-from profiles.applications import card, decide_by
-from profiles.errors import Rejected
+from profiles.applications import card
+from profiles.matters import MatterOpen
+from profiles.models import Application
 from profiles.prefill import prefill
-from web.api.auth import enforce, no_personal_data, reads_subject, record_read, roles
-from web.api.schemas import ApplicationIn, ApplicationOut, DecisionIn, PrefillIn, PrefillOut
+from web.api.auth import actor, enforce, no_personal_data, reads_subject, record_read, roles
+from web.api.schemas import (
+    ApplicationIn,
+    ApplicationOut,
+    DecisionIn,
+    PrefillIn,
+    PrefillOut,
+    WithdrawalIn,
+    WithdrawalOut,
+)
 from web.api.subjects import services, today
+from web.errors import error_body
+from web.usecases import applications as usecases
+from web.usecases.subjects import SubjectRef
 
 blp = Blueprint("applications", __name__, url_prefix="/api/v1", description="Applications (办件) and prefill")
 blp.before_request(enforce)
@@ -21,15 +32,26 @@ blp.before_request(enforce)
 LABELS = {"person": "Person", "entity": "Entity"}
 
 
-def application_view(app: Application) -> dict:
+@blp.errorhandler(MatterOpen)
+def _matter_open(exc: MatterOpen):
+    """409 naming the open application, so the caller can follow it instead of filing twice."""
+    return jsonify({**error_body(409, f"service: {exc.reason}", {"service": [exc.reason], "aid": [exc.aid]}),
+                    "aid": exc.aid}), 409
+
+
+def application_view(app: Application, history: bool = False) -> dict:
     as_of = today()
     shown_card = "none"
-    if app.submitted_on is not None:
+    if app.submitted_on is not None and app.status == "submitted":
         shown_card = card(app.submitted_on, app.time_limit_days, as_of, decided=app.decided_on is not None)
-    return {"aid": app.aid, "service": app.service, "status": app.status, "created_on": app.created_on,
-            "subject": {"type": app.subject_label.lower(), "id": app.subject_id},
+    view = {"aid": app.aid, "number": app.number, "service": app.service, "status": app.status,
+            "created_on": app.created_on, "subject": {"type": app.subject_label.lower(), "id": app.subject_id},
             "submitted_on": app.submitted_on, "time_limit_days": app.time_limit_days, "decide_by": app.decide_by,
             "decided_on": app.decided_on, "card": shown_card, "fields_": app.fields, "reuse": list(app.reused)}
+    if history:
+        view["history"] = [{"at": t.at, "from": t.before or None, "to": t.after, "actor": t.actor, "role": t.role,
+                            "note": t.note} for t in services().applications.history(app.aid)]
+    return view
 
 
 @blp.route("/applications")
@@ -39,20 +61,13 @@ class Applications(MethodView):
     @blp.arguments(ApplicationIn)
     @blp.response(201, ApplicationOut)
     def post(self, body: dict):
-        """File an application; materials listed in `reuse` are taken from the file, not handed in again."""
-        service = services().catalog.services.get(body["service"])
-        if service is None:
-            raise Rejected("service", f"unknown service code {body['service']!r}")
-        subject = body["subject"]
-        if service.audience != subject["type"]:
-            raise Rejected("service", f"{service.code} is a service for a {service.audience}")
-        on = today()
-        app = Application(aid=str(uuid.uuid4()), subject_label=LABELS[subject["type"]], subject_id=subject["id"],
-                          service=service.code, status="submitted", created_on=on, submitted_on=on,
-                          time_limit_days=service.time_limit_days,
-                          decide_by=decide_by(on, service.time_limit_days), fields=body["fields_"],
-                          reused=tuple(dict.fromkeys(body["reuse"])))
-        return application_view(services().applications.file(app, draft=body.get("draft")))
+        """File an application; materials listed in `reuse` are taken from the file, not handed in again. While an
+        application for the same subject and service is open, 409 names it (`aid`); the scan's prefilled draft for
+        the matter becomes the application (`draft` names it, or it is found)."""
+        subject = SubjectRef.of(body["subject"]["type"], body["subject"]["id"])
+        filed = usecases.file_application(services(), actor(), subject, body["service"], body["fields_"],
+                                          body["reuse"], today(), draft=body.get("draft"))
+        return application_view(filed)
 
 
 @blp.route("/applications/<string:aid>")
@@ -65,7 +80,7 @@ class ApplicationById(MethodView):
         daily scan prepared (the link in a reminder leads to it) comes with its prefilled form."""
         app = services().applications.get(aid)
         record_read(app.subject_label, app.subject_id, f"application {app.service}")
-        view = application_view(app)
+        view = application_view(app, history=True)
         if app.status == "draft":  # prepared by the scan; prefilled now, from what is on file today
             view["form"] = prefilled(app.subject_label, app.subject_id, [app.service], today())
         return view
@@ -78,12 +93,24 @@ class Decision(MethodView):
     @blp.arguments(DecisionIn)
     @blp.response(200, ApplicationOut)
     def post(self, body: dict, aid: str):
-        """Approve, reject or ask for correction; once only. The answer shows the application's form, so the
-        decision is a recorded read with a purpose (X-Purpose), like opening the application."""
-        services().applications.decide(aid, body["outcome"], body["note"], today())
-        app = services().applications.get(aid)
+        """Approve, reject or return for correction (the note says what to correct); once per submission. The
+        answer shows the application's form, so the decision is a recorded read with a purpose (X-Purpose)."""
+        app = usecases.decide(services(), actor(), aid, body["outcome"], body["note"], today())
         record_read(app.subject_label, app.subject_id, f"decision {body['outcome']} on application {app.service}")
-        return application_view(app)
+        return application_view(app, history=True)
+
+
+@blp.route("/applications/<string:aid>/withdrawal")
+class Withdrawal(MethodView):
+    @roles("officer", "system")
+    @no_personal_data("the status of the application the caller just withdrew")
+    @blp.arguments(WithdrawalIn)
+    @blp.response(200, WithdrawalOut)
+    def post(self, body: dict, aid: str):
+        """The applicant takes an open application back (`reason`); status `withdrawn`, and the matter is open again:
+        the due item and its reminders come back, and a new application may be filed. 409 once decided."""
+        app = usecases.withdraw(services(), actor(), aid, body["reason"])
+        return {"aid": app.aid, "number": app.number, "service": app.service, "status": app.status}
 
 
 @blp.route("/prefill")

@@ -253,9 +253,22 @@ class ApplicationOut(Schema):
     decide_by = fields.Date(allow_none=True)
     decided_on = fields.Date(allow_none=True)
     card = fields.String()
+    number = fields.String(allow_none=True, metadata={"description": "受理编号, the application number on its receipt"})
+    history = fields.List(fields.Dict(), metadata={"description": "each move: at, from, to, actor, role, note"})
     fields_ = fields.Dict(data_key="fields")
     reuse = fields.List(fields.String())
     form = fields.Nested("PrefillOut", metadata={"description": "drafts only: the prefilled unified form"})
+
+
+class WithdrawalIn(Strict):
+    reason = Text(required=True, multiline=True, validate=validate.Length(min=1, max=500))
+
+
+class WithdrawalOut(Schema):
+    aid = fields.String()
+    number = fields.String(allow_none=True)
+    service = fields.String()
+    status = fields.String()
 
 
 class DecisionIn(Strict):

@@ -4,18 +4,18 @@ free-text check every page form uses (form_text)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from datetime import date
 
 from flask_babel import gettext as _
 
-from graph.applications import Application
-from profiles.applications import decide_by
+from profiles.models import Application
 from profiles.prefill import PrefilledForm, prefill
 from profiles.rules import Snapshot
 from profiles.text import RefusedText, clean_text
-from web.pages.guards import services, today
+from web.pages.guards import services, today, visitor
+from web.usecases import applications as usecases
+from web.usecases.subjects import SubjectRef
 
 MAX_VALUE = 200
 
@@ -63,16 +63,14 @@ def check_declared(form: PrefilledForm, posted: Mapping[str, str]) -> tuple[dict
 
 def submit(label: str, sid: str, code: str, posted: Mapping[str, str], draft: str | None = None
            ) -> tuple[Application | None, PrefilledForm, dict[str, str]]:
-    """File one service's application for the subject: (application, form, {}) or (None, form, errors), nothing
-    written when there are errors. With `draft`, the scan's prepared draft becomes the application."""
-    service = services().catalog.services[code]
+    """File one service's application for the subject as the signed-in visitor: (application, form, {}) or (None,
+    form, errors), nothing written when there are errors. Raises `MatterOpen` while the matter has an open
+    application (the caller shows it); the scan's draft for the matter becomes the application."""
     form = unified_form(label, sid, [code])
     values, errors = check_declared(form, posted)
     if errors:
         return None, form, errors
-    on = today()
-    reuse = tuple(m.mid for m in form.materials if m.state == "reusable" and m.mid)
-    app = Application(aid=str(uuid.uuid4()), subject_label=label, subject_id=sid, service=code, status="submitted",
-                      created_on=on, submitted_on=on, time_limit_days=service.time_limit_days,
-                      decide_by=decide_by(on, service.time_limit_days), fields=values, reused=reuse)
-    return services().applications.file(app, draft=draft), form, {}
+    reuse = [m.mid for m in form.materials if m.state == "reusable" and m.mid]
+    filed = usecases.file_application(services(), visitor().actor, SubjectRef.of(label, sid), code, values, reuse,
+                                      today(), draft=draft)
+    return filed, form, {}

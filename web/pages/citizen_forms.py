@@ -10,12 +10,13 @@ from flask import flash, redirect, render_template, request
 from flask_babel import gettext as _
 
 from profiles.errors import NotFound, Rejected
+from profiles.matters import MatterOpen
 from profiles.notices import LANGUAGES, PUSH_CHANNELS, Preferences, parse_quiet_hours
 from profiles.prefill import FROM_ID_NUMBER, PrefilledField, prefill
 from profiles.privacy import mask_email, mask_id_number, mask_phone, mask_text
 from web.pages import citizen_words as words
 from web.pages.applying import check_declared, snapshots_for, submit
-from web.pages.citizen_view import page_url, personal
+from web.pages.citizen_view import page_url, review_url
 from web.pages.guards import services, today, visitor
 from web.pages.i18n import is_chinese
 
@@ -67,6 +68,10 @@ def apply_form(pid: str, code: str, draft: str | None):
         return _render(pid, code, draft, form, snapshot, related, raw, errors, 422)
     try:
         app, form, errors = submit("Person", pid, code, values, draft=draft)
+    except MatterOpen as exc:  # filed meanwhile, here or at the window: the one open application is shown instead
+        flash(_("An application for %(service)s is already being handled, so it cannot be filed again. Here it is.",
+                service=words.service_name(code)), "error")
+        return redirect(review_url(pid, exc.aid), code=303)
     except (Rejected, NotFound):  # the draft was submitted meanwhile (another tab), or a material was replaced
         flash(_("This application could not be submitted as it stands; please review it again."), "error")
         return redirect(page_url(pid), code=303)
@@ -151,7 +156,7 @@ def preferences():
     if typed["sms_opt_out"]:
         store.opt_out_sms(pid, "chosen on the personal page", now)
     elif current.sms_opted_out:  # unticked: the person says SMS may come again (when SMS is among the channels)
-        personal().lift_sms_opt_out(pid, now)
+        services().personal.lift_sms_opt_out(pid, now)
     flash(_("Your preferences are saved."), "success")
     return redirect(request.path, code=303)
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from graph.applications import Application
 from profiles.catalog import model
 from profiles.errors import NotFound, Rejected
+from profiles.matters import MatterOpen
+from profiles.models import Application
 from profiles.prefill import PrefilledForm
 from profiles.rules import due_items
 from web.pages.applying import check_declared, submit, unified_form
@@ -96,6 +97,10 @@ def _submit(eid: str, service: model.Service, draft: str | None):
         return _review(eid, service, form, typed=typed, errors=errors, status=422)
     try:
         filed, form, errors = submit("Entity", eid, service.code, posted, draft=draft)
+    except MatterOpen as exc:  # filed meanwhile, here or at the window: the one open application is shown instead
+        flash(_("An application for this service is already being handled, so it cannot be filed again. Here it "
+                "is."), "error")
+        return redirect(url_for("enterprise.application", aid=exc.aid), code=303)
     except Rejected as exc:
         if exc.field == "draft":  # submitted meanwhile (another tab, a second click)
             flash(_("This application has already been submitted."), "error")

@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from profiles.errors import NotFound, Rejected
+from profiles.matters import MatterOpen
 from profiles.prefill import PrefilledForm, prefill
 from profiles.rules import Snapshot
 from web.pages.applying import snapshots_for, submit
@@ -127,6 +128,10 @@ def apply(kind: str, sid: str):
     values = unmask(own, posted)
     try:
         application, _form, errors = submit(label, sid, code, values)
+    except MatterOpen as exc:  # one open application per matter, whoever filed it: the officer is shown which
+        flash(_("An application for %(service)s is already open (%(aid)s): it cannot be filed twice. It is listed "
+                "under Applications below.", service=service_name(code), aid=exc.aid), "error")
+        return redirect(url_for(".profile", kind=kind, sid=sid) + "#h-applications", code=303)
     except Rejected as exc:
         if exc.field != "reuse":
             raise

@@ -1,0 +1,162 @@
+"""The use cases of an application's life against in-memory fakes of the repositories (no Neo4j, no Redis): one
+matter, one application; a draft adopted and others settled; withdrawn, decided, returned and resubmitted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+
+import pytest
+
+from profiles.catalog import load_catalog
+from profiles.config import Settings
+from profiles.errors import Conflict, NotFound, Rejected
+from profiles.matters import OPEN, Matter, MatterOpen
+from profiles.models import Actor, Application, Transition
+from web.usecases import applications as usecases
+from web.usecases.subjects import SubjectRef
+
+ON = date(2026, 12, 2)
+CITIZEN = Actor("citizen p1", "citizen")
+OFFICER = Actor("李窗口 · 禅城区行政服务中心 (window1)", "officer")
+PERSON = SubjectRef.of("person", "p1")
+
+
+@dataclass
+class FakeApplications:
+    """The repository's contract in memory: the same matters rules, no locks needed in one thread."""
+
+    by_aid: dict[str, Application] = field(default_factory=dict)
+    moves: dict[str, list[Transition]] = field(default_factory=dict)
+
+    def draft(self, subject: SubjectRef, service: str, aid: str) -> None:
+        self.by_aid[aid] = Application(aid, subject.label, subject.id, service, "draft", ON, None, 20, None, {}, ())
+
+    def file(self, app: Application, actor: Actor, draft: str | None = None) -> Application:
+        mine = [a for a in self.by_aid.values() if (a.subject_id, a.service) == (app.subject_id, app.service)]
+        matter = Matter(open_aid=next((a.aid for a in mine if a.status in OPEN), None),
+                        drafts=tuple(a.aid for a in mine if a.status == "draft"))
+        filed = replace(matter.file(app, draft), number=f"{ON:%Y%m%d}-{len(self.by_aid) + 1:05d}")
+        for other in matter.settled_by_filing(filed):
+            self.by_aid[other] = replace(self.by_aid[other], status="settled")
+        self.by_aid[filed.aid] = filed
+        self._record(filed.aid, "draft" if filed.aid in matter.drafts else "", filed.status, actor)
+        return filed
+
+    def move(self, aid: str, actor: Actor, change, note: str | None = None) -> Application:
+        if aid not in self.by_aid:
+            raise NotFound("application", aid)
+        before = self.by_aid[aid]
+        self.by_aid[aid] = moved = change(before)
+        self._record(aid, before.status, moved.status, actor, note)
+        return moved
+
+    def history(self, aid: str) -> list[Transition]:
+        return self.moves.get(aid, [])
+
+    def _record(self, aid: str, before: str, after: str, actor: Actor, note: str | None = None) -> None:
+        self.moves.setdefault(aid, []).append(Transition(datetime.now(UTC), before, after, actor.name, actor.role,
+                                                         note))
+
+
+@dataclass
+class FakeServices:
+    catalog: object
+    applications: FakeApplications = field(default_factory=FakeApplications)
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog(Settings().catalog_dir)
+
+
+@pytest.fixture
+def services(catalog) -> FakeServices:
+    return FakeServices(catalog)
+
+
+def file(services, actor=CITIZEN, subject=PERSON, code="id_card_renewal", draft=None) -> Application:
+    return usecases.file_application(services, actor, subject, code, {"reason": "有效期满"}, ["m1", "m1"], ON,
+                                     draft=draft)
+
+
+def test_a_second_filing_of_an_open_matter_is_refused_naming_the_first(services):
+    first = file(services, actor=OFFICER)  # at the window
+    with pytest.raises(MatterOpen) as refused:
+        file(services)  # the citizen, online
+    assert refused.value.aid == first.aid and refused.value.field == "service"
+    assert first.status == "submitted" and first.reused == ("m1",) and first.number
+    assert file(services, code="passport_renewal").status == "submitted"  # another matter is free
+
+
+def test_a_filing_anywhere_becomes_the_scans_draft_and_settles_the_others(services):
+    services.applications.draft(PERSON, "id_card_renewal", "d-old")
+    services.applications.draft(PERSON, "id_card_renewal", "d-new")
+    filed = file(services, actor=OFFICER, draft="d-new")
+    assert filed.aid == "d-new"
+    assert services.applications.by_aid["d-old"].status == "settled"
+    assert [(t.before, t.after, t.actor) for t in services.applications.history("d-new")] == [
+        ("draft", "submitted", OFFICER.name)]
+
+
+def test_a_filing_names_only_a_draft_of_its_own_matter(services):
+    services.applications.draft(PERSON, "passport_renewal", "d-passport")
+    with pytest.raises(Rejected) as refused:
+        file(services, draft="d-passport")
+    assert refused.value.field == "draft"
+
+
+def test_a_withdrawn_application_frees_the_matter(services):
+    first = file(services)
+    withdrawn = usecases.withdraw(services, CITIZEN, first.aid, "搬家了，到新住址办理")
+    assert withdrawn.status == "withdrawn" and withdrawn.note == "搬家了，到新住址办理"
+    assert file(services).aid != first.aid
+    with pytest.raises(Conflict):
+        usecases.withdraw(services, CITIZEN, first.aid, "again")
+
+
+def test_returned_for_correction_resubmitted_then_approved_one_application_throughout(services):
+    filed = file(services)
+    returned = usecases.decide(services, OFFICER, filed.aid, "needs_correction", "照片不合格，请补交", ON)
+    assert returned.status == "needs_correction"
+    with pytest.raises(MatterOpen):  # still the one matter while the applicant corrects it
+        file(services)
+    later = date(2026, 12, 10)
+    again = usecases.resubmit(services, CITIZEN, filed.aid, {"reason": "有效期满", "photo": "新照片"}, later)
+    assert again.status == "submitted" and again.submitted_on == later and again.decide_by > filed.decide_by
+    approved = usecases.decide(services, OFFICER, filed.aid, "approved", "准予换领", later)
+    assert approved.status == "approved" and approved.aid == filed.aid
+    assert [(t.before, t.after, t.role) for t in services.applications.history(filed.aid)] == [
+        ("", "submitted", "citizen"), ("submitted", "needs_correction", "officer"),
+        ("needs_correction", "submitted", "citizen"), ("submitted", "approved", "officer")]
+    with pytest.raises(Conflict, match="already approved"):
+        usecases.decide(services, OFFICER, filed.aid, "rejected", "改主意", later)
+    assert file(services).status == "submitted"  # a decided matter is closed: a new period may be filed
+
+
+@pytest.mark.parametrize(("code", "subject", "why"), [
+    ("no_such_service", PERSON, "unknown service"),
+    ("enterprise_annual_report", PERSON, "a service for a entity"),
+    ("id_card_renewal", SubjectRef.of("entities", "e1"), "a service for a person"),
+])
+def test_a_service_the_catalog_does_not_offer_this_subject_is_refused(services, code, subject, why):
+    with pytest.raises(Rejected, match=why) as refused:
+        file(services, code=code, subject=subject)
+    assert refused.value.field == "service" and services.applications.by_aid == {}
+
+
+def test_only_a_submitted_application_can_be_resubmitted_or_decided(services):
+    filed = file(services)
+    with pytest.raises(Conflict):
+        usecases.resubmit(services, CITIZEN, filed.aid, {}, ON)
+    with pytest.raises(Rejected):
+        usecases.decide(services, OFFICER, filed.aid, "maybe", "", ON)
+    with pytest.raises(NotFound):
+        usecases.withdraw(services, CITIZEN, "no-such-aid", "x")
+
+
+def test_a_subject_is_named_the_same_whatever_the_channel_calls_it():
+    assert SubjectRef.of("person", "p") == SubjectRef.of("persons", "p") == SubjectRef.of("Person", "p")
+    assert SubjectRef.of("entities", "e").kind == "entity"
+    with pytest.raises(Rejected):
+        SubjectRef.of("planet", "x")
