@@ -160,3 +160,52 @@ def test_a_subject_is_named_the_same_whatever_the_channel_calls_it():
     assert SubjectRef.of("entities", "e").kind == "entity"
     with pytest.raises(Rejected):
         SubjectRef.of("planet", "x")
+
+
+# --- recording a material or an event -------------------------------------------------------------------------------
+@dataclass
+class FakeHoldings:
+    written: list = field(default_factory=list)
+
+    def add_material(self, label: str, material):
+        self.written.append((label, material))
+        return material
+
+    def add_event(self, label: str, event):
+        self.written.append((label, event))
+        return event
+
+
+@dataclass
+class FakeHolder:
+    catalog: object
+    holdings: FakeHoldings = field(default_factory=FakeHoldings)
+
+
+def test_a_material_is_recorded_as_the_catalog_allows_whoever_records_it(catalog):
+    from profiles.materials import MaterialRejected
+    from web.usecases.holdings import record_material
+
+    services = FakeHolder(catalog)
+    card = record_material(services, OFFICER, PERSON, "id_card", "c1234x", date(2016, 1, 1), date(2036, 1, 1),
+                           "佛山市公安局", "verified", {}, ON)
+    assert (card.number, card.provenance, services.holdings.written[0][0]) == ("C1234X", "verified", "Person")
+    with pytest.raises(MaterialRejected) as refused:  # an ID card is a person's, not a business's
+        record_material(services, OFFICER, SubjectRef.of("entity", "e1"), "id_card", "X1", date(2016, 1, 1),
+                        date(2036, 1, 1), "佛山市公安局", "verified", {}, ON)
+    assert refused.value.field == "kind" and len(services.holdings.written) == 1
+
+
+@pytest.mark.parametrize(("subject", "kind", "day", "field_at_fault"), [
+    (PERSON, "founding", date(2020, 1, 1), "kind"),
+    (SubjectRef.of("entity", "e1"), "marriage", date(2020, 1, 1), "kind"),
+    (PERSON, "marriage", date(2026, 12, 3), "occurred_on"),
+])
+def test_an_event_the_subject_cannot_have_or_in_the_future_is_refused(catalog, subject, kind, day, field_at_fault):
+    from web.usecases.holdings import record_event
+
+    services = FakeHolder(catalog)
+    with pytest.raises(Rejected) as refused:
+        record_event(services, OFFICER, subject, kind, day, {}, ON)
+    assert refused.value.field == field_at_fault and services.holdings.written == []
+    assert record_event(services, OFFICER, PERSON, "marriage", ON, {"note": "登记"}, ON).kind == "marriage"

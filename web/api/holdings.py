@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import uuid
-
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from profiles.errors import NotFound
-from profiles.materials import check_material
-from profiles.models import ENTITY_EVENTS, PERSON_EVENTS, LifeEvent, Material
+from profiles.models import Material
 from profiles.privacy import mask_text
 from profiles.rules import due_items
-from web.api.auth import enforce, no_personal_data, reads_subject, record_read, roles
+from web.api.auth import actor, enforce, no_personal_data, reads_subject, record_read, roles
 from web.api.schemas import AccessRecordOut, DueItemOut, DueQuery, EventIn, EventOut, MaterialIn, MaterialOut
-from web.api.subjects import services, today, unprocessable
+from web.api.subjects import services, today
+from web.usecases.holdings import record_event, record_material
+from web.usecases.subjects import SubjectRef
 
 blp = Blueprint("holdings", __name__, url_prefix="/api/v1", description="Materials, life events and access logs")
 blp.before_request(enforce)
 
 LABELS = {"persons": "Person", "entities": "Entity"}
 HOLDER = {"persons": "person", "entities": "entity"}
-EVENTS = {"persons": PERSON_EVENTS, "entities": ENTITY_EVENTS}
 WRITERS = ("system", "officer")
 READERS = ("system", "officer")
 
@@ -51,13 +49,11 @@ class Materials(MethodView):
     @blp.response(201, MaterialOut)
     def post(self, body: dict, kind: str, sid: str):
         """Record a material; an older one of the same kind becomes superseded."""
-        label = label_of(kind)
-        check_material(services().catalog.materials, HOLDER[kind], body["kind"], body["issued_on"], body["expires_on"],
-                       today())
-        material = Material(mid=str(uuid.uuid4()), holder_id=sid, kind=body["kind"], number=body["number"].upper(),
-                            issued_on=body["issued_on"], expires_on=body["expires_on"], issuer=body["issuer"],
-                            provenance=body["provenance"], fields=body["fields_"])
-        return material_view(services().holdings.add_material(label, material), today())
+        label_of(kind)
+        material = record_material(services(), actor(), SubjectRef.of(kind, sid), body["kind"], body["number"],
+                                   body["issued_on"], body["expires_on"], body["issuer"], body["provenance"],
+                                   body["fields_"], today())
+        return material_view(material, today())
 
     @roles(*READERS)
     @reads_subject
@@ -80,14 +76,9 @@ class Events(MethodView):
     @blp.response(201, EventOut)
     def post(self, body: dict, kind: str, sid: str):
         """Record a life event (birth, marriage, ...; for entities founding, annual report, ...)."""
-        label = label_of(kind)
-        if body["kind"] not in EVENTS[kind]:
-            unprocessable("kind", f"unknown event kind for {kind}; one of {', '.join(EVENTS[kind])}")
-        if body["occurred_on"] > today():
-            unprocessable("occurred_on", "the date is in the future")
-        event = LifeEvent(evid=str(uuid.uuid4()), subject_id=sid, kind=body["kind"], occurred_on=body["occurred_on"],
-                          details=body["details"])
-        return services().holdings.add_event(label, event)
+        label_of(kind)
+        return record_event(services(), actor(), SubjectRef.of(kind, sid), body["kind"], body["occurred_on"],
+                            body["details"], today())
 
     @roles(*READERS)
     @reads_subject

@@ -4,7 +4,6 @@ event, checked as the REST API checks them; a bad value re-renders the form with
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Mapping
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -13,12 +12,12 @@ from flask_babel import gettext as _
 from profiles.catalog.model import Text
 from profiles.errors import NotFound
 from profiles.materials import MaterialRejected, check_material
-from profiles.models import ENTITY_EVENTS, PERSON_EVENTS, LifeEvent, Material
 from web.pages.applying import form_text
-from web.pages.guards import purpose_for, record_view, services, signed_in, today
+from web.pages.guards import purpose_for, record_view, services, signed_in, today, visitor
 from web.pages.officer_common import AUDIENCE, bilingual, bp, label_of, material_name, parse_day, term
+from web.usecases.holdings import EVENTS, record_event, record_material
+from web.usecases.subjects import SubjectRef
 
-EVENTS = {"Person": PERSON_EVENTS, "Entity": ENTITY_EVENTS}
 NUMBER = re.compile(r"^[0-9A-Za-z\-/()（）]+$")  # as the REST API accepts them
 DETAIL = "detail."  # a material's details are posted as detail.<kind>.<name>
 
@@ -106,10 +105,9 @@ def add_material(kind: str, sid: str):
             errors[exc.field] = _rejected(exc, holder, expires_on)
     if errors:
         return _page(kind, sid, 422, material_errors=errors, values=form)
-    material = Material(mid=str(uuid.uuid4()), holder_id=sid, kind=code, number=number, issued_on=issued_on,
-                        expires_on=expires_on, issuer=issuer, provenance="verified", fields=details)
     try:
-        services().holdings.add_material(label, material)
+        record_material(services(), visitor().actor, SubjectRef(label, sid), code, number, issued_on, expires_on,
+                        issuer, "verified", details, today())
     except NotFound:
         abort(404)
     record_view(label, sid, f"recorded material {code} at the window", purpose=purpose)
@@ -142,8 +140,7 @@ def add_event(kind: str, sid: str):
         return _page(kind, sid, 422, event_errors=errors, values=form)
     details = {**({"note": note} if note else {}), **({"year": int(year)} if year else {})}
     try:
-        services().holdings.add_event(label, LifeEvent(evid=str(uuid.uuid4()), subject_id=sid, kind=code,
-                                                       occurred_on=occurred_on, details=details))
+        record_event(services(), visitor().actor, SubjectRef(label, sid), code, occurred_on, details, today())
     except NotFound:
         abort(404)
     record_view(label, sid, f"recorded event {code} at the window", purpose=purpose)
