@@ -44,8 +44,9 @@ class NoticeRow:
     offset_days: int
     draft_key: str | None  # reminders: the prefilled draft shared by every notice of the due item
     draft_aid: str | None
-    aid: str | None = None  # cards: the application the card is about
+    aid: str | None = None  # cards, decisions: the application the notice is about
     time_limit_days: int = 0
+    transition_seq: int | None = None  # decisions: the decision's place in the application's history
 
 
 class Notices:
@@ -80,6 +81,7 @@ class Notices:
                 "ON CREATE SET n.nid = row.nid, n.kind = row.kind, n.channel = row.channel, n.status = 'pending', "
                 "  n.service = row.service, n.due_on = row.due_on, n.offset_days = row.offset_days, "
                 "  n.subject_id = row.subject_id, n.subject_label = row.subject_label, n.scan_id = $scan_id, "
+                "  n.transition_seq = row.transition_seq, "
                 "  n.attempts = 0, n.created_at = $now, n.updated_at = $now, n.history = ['pending@' + $at], "
                 "  n.fresh = true "
                 "WITH n, row, coalesce(n.fresh, false) AS fresh REMOVE n.fresh WITH n, row, fresh "
@@ -146,6 +148,22 @@ class Notices:
             before=utc(before), now=utc(now), limit=limit)
         return ([r["nid"] for r in records if r["status"] == "pending"],
                 [r["nid"] for r in records if r["status"] == "sending"])
+
+    def untold_decisions(self, outcomes: list[str], since: datetime, limit: int = 1_000) -> list[tuple[str, int]]:
+        """(aid, place in its history) of decisions made since `since` that no notice tells yet: their notices were
+        lost between the decision and its telling (the web process died, the graph refused the second write).
+
+        The place is counted as graph.applications.history orders the moves, which is how a decision notice names
+        its decision."""
+        records = self._read(
+            "MATCH (t:Transition) WHERE t.at >= $since AND t.after IN $outcomes "
+            "MATCH (a:Application)-[:MOVED]->(t) "
+            "WITH a, t, COLLECT { MATCH (a)-[:MOVED]->(x:Transition) RETURN x ORDER BY x.at, x.seq } AS moves "
+            "WITH a, t, [i IN range(0, size(moves) - 1) WHERE moves[i] = t][0] AS place "
+            "WHERE NOT EXISTS { MATCH (a)<-[:ABOUT]-(n:Notice) WHERE n.transition_seq = place } "
+            "RETURN a.aid AS aid, place ORDER BY t.at LIMIT $limit",
+            outcomes=outcomes, since=utc(since), limit=limit)
+        return [(r["aid"], r["place"]) for r in records]
 
     def counts(self, scan_id: str) -> dict[str, int]:
         records = self._read("MATCH (n:Notice {scan_id: $scan_id}) RETURN n.status AS status, count(*) AS n",
@@ -261,4 +279,5 @@ def notice_from(n: dict) -> Notice:
         provider_id=n.get("provider_id"), error_code=n.get("error_code"), attempts=n.get("attempts") or 0,
         created_at=_native(n.get("created_at")), sent_at=_native(n.get("sent_at")), read_at=_native(n.get("read_at")),
         not_before=_native(n.get("not_before")), history=tuple(n.get("history") or ()),
+        transition_seq=n.get("transition_seq"),
     )

@@ -78,9 +78,10 @@ MIGRATIONS: tuple[Migration, ...] = (
         _unique("officer_username", "Officer", "username"),
         _range("refusal_at", "Refusal", "at"),
     )),
-    Migration(5, "one matter, one application: application numbers and their daily counters", (
+    Migration(5, "one matter, one application: numbers, their daily counters, the moves by time", (
         _unique("application_number", "Application", "number"),
         _unique("application_counter_day", "ApplicationCounter", "day"),
+        _range("transition_at", "Transition", "at"),  # the decision catch-up seeks the recent moves
     )),
 )
 

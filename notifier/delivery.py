@@ -18,14 +18,17 @@ from rq import Queue, Retry
 from notifier.email import EmailError
 from notifier.services import Services, current
 from notifier.sms import SmsError
-from notifier.templates import Reminder, render
+from notifier.templates import Reminder, Rendered, render
 from profiles.catalog import model
-from profiles.notices import Contact, Notice, backoff, next_day_start, quiet_until
+from profiles.errors import NotFound
+from profiles.models import Application, Transition
+from profiles.notices import DECISION_KINDS, Contact, Notice, backoff, next_day_start, quiet_until
 from profiles.prefill import prefill
 from profiles.rules import Snapshot, due_items
 
 log = structlog.get_logger(__name__)
 
+_DECISIONS = frozenset(DECISION_KINDS.values())
 JOB_RETRY = Retry(max=3, interval=[10, 60, 300])  # Neo4j restarting, a deadlock: the batch reloads, so it may run again
 
 
@@ -63,6 +66,12 @@ def link(services: Services, nid: str) -> str:
     return f"{services.settings.public_url}/n/{nid}"
 
 
+def inbox_text(services: Services, n: Notice, language: str = "zh-CN") -> Rendered:
+    """What a notice says in the inbox (title and body), for the pages: delivery moves an inbox notice to
+    `delivered` without rendering it, and a decision's note is kept encrypted with the application, not here."""
+    return render("inbox", language, Batch(services, services.now())._reminder(n))
+
+
 class Batch:
     """One delivery job's work; `moves` collects the status changes written at the end of each step."""
 
@@ -71,6 +80,7 @@ class Batch:
         self.settings = services.settings
         self.counts: dict[str, int] = defaultdict(int)
         self._snapshots: dict[tuple[str, str], Snapshot | None] = {}
+        self._decisions: dict[tuple[str, int], tuple[Application, Transition] | None] = {}
 
     def run(self, notices: list[Notice]) -> None:
         ready = [n for n in notices if n.not_before is None or n.not_before <= self.now]
@@ -96,6 +106,10 @@ class Batch:
 
     # --- what is still owed ----------------------------------------------------------------------------------------
     def _no_longer_owed(self, n: Notice) -> str | None:
+        if n.kind in _DECISIONS:  # news of a decision stays owed whatever the application does next
+            if n.service not in self.services.catalog.services:
+                return "service withdrawn from the catalog"
+            return None if self._decision(n) is not None else "decision not found"
         if n.kind != "reminder":  # a card: still owed while the application waits for its decision
             app = self.services.applications.get(n.aid) if n.aid else None
             return None if app is not None and app.status == "submitted" else "decided"
@@ -127,6 +141,18 @@ class Batch:
         for label, ids in wanted.items():
             found = self.services.snapshots.load_many(label, list(ids))
             self._snapshots.update({(label, sid): found.get(sid) for sid in ids})
+
+    def _decision(self, n: Notice) -> tuple[Application, Transition] | None:
+        """The application and the decision a decision notice tells (its note is what to correct, or why)."""
+        key = (n.aid or "", n.transition_seq if n.transition_seq is not None else -1)
+        if key not in self._decisions:
+            try:
+                app, history = self.services.applications.get(key[0]), self.services.applications.history(key[0])
+            except NotFound:
+                app, history = None, []
+            found = app is not None and 0 <= key[1] < len(history) and history[key[1]].after in DECISION_KINDS
+            self._decisions[key] = (app, history[key[1]]) if found else None
+        return self._decisions[key]
 
     def _snapshot(self, label: str, sid: str) -> Snapshot | None:
         if (label, sid) not in self._snapshots:
@@ -215,6 +241,14 @@ class Batch:
         service = self.services.catalog.services[n.service]
         common = {"service_zh": service.name.zh, "service_en": service.name.en, "due_on": n.due_on,
                   "link": link(self.services, n.nid), "sender": self.settings.sms_sender}
+        if n.kind in _DECISIONS:
+            found = self._decision(n)
+            if found is None:  # delivery skipped it already (_no_longer_owed); a page asked for a lost one
+                raise NotFound("application", n.aid or "")
+            app, decision = found
+            told = self._snapshot(app.subject_label, app.subject_id) if n.recipient_id != n.subject_id else None
+            return Reminder(kind=n.kind, days_left=0, bring=(), reference=app.number, note=decision.note,
+                            for_name=_for_name(told), **common)
         if n.kind != "reminder":
             return Reminder(kind=n.kind, days_left=(n.due_on - self.today).days, bring=(), reference=n.aid, **common)
         subject = self._snapshot("Person" if self._is_person(n) else "Entity", n.subject_id)

@@ -17,7 +17,7 @@ from rq import Callback, Queue, Retry
 
 from graph.notices import NoticeRow
 from graph.scan import partition, scan_due
-from notifier import due_counts
+from notifier import due_counts, outcomes
 from notifier.delivery import enqueue_delivery
 from notifier.services import Services, current
 from notifier.sweep import sweep
@@ -64,6 +64,7 @@ def daily_scan(at: str | None = None) -> str:
     services = current()
     today = services.now(at).date()
     sweep(at)
+    outcomes.catch_up(services, at)  # a week of decisions no notice tells yet (the sweeper looks an hour back)
     scan_id = start_scan(services, today, scan_id=f"daily-{today.isoformat()}", at=at)
     due_counts.ask(services, today)  # the supervisors' dashboard figure, after the reminders
     return scan_id

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import structlog
 
+from notifier import outcomes
 from notifier.delivery import enqueue_delivery, link
 from notifier.services import current
 from notifier.sms import SmsError
@@ -53,7 +54,9 @@ def sweep(at: str | None = None) -> dict[str, int]:
     services.notices.touch(again, now)
     batches = enqueue_delivery(services, again, clock=at)
     counts = {"requeued": len(again), "reconciled_sent": sum(m["to"] == "sent" for m in moves),
-              "failed_unknown": sum(m["to"] == "failed" for m in moves), "batches": batches}
+              "failed_unknown": sum(m["to"] == "failed" for m in moves), "batches": batches,
+              # a decision whose notices were never written (the web process died right after it): tell it now
+              "decisions_told": outcomes.catch_up(services, at, window=timedelta(hours=1))}
     if any(counts.values()):
         log.info("sweep", **counts)
     return counts

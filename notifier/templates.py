@@ -1,4 +1,5 @@
-"""What a recipient reads: a reminder or an officer's card rendered for SMS, e-mail or the inbox, in zh-CN or English.
+"""What a recipient reads: a reminder, an officer's card or a decision rendered for SMS, e-mail or the inbox, in zh-CN
+or English.
 
 The wording lives in the Jinja2 files under notifier/templates/ (`<channel>.<language>.txt|html`, shared phrases in
 `_phrases.<language>.txt`); this module picks the file, fills it and keeps an SMS within two parts.
@@ -15,10 +16,17 @@ Decisions:
 - The shared phrases are rendered to plain strings before a template sees them, so an .html template escapes them
   like any other value (a macro imported into an autoescaped template from a .txt file would come out unescaped).
 - The link must be an absolute http(s) URL: it is clicked from a phone or a mail client, and lands in an HTML href.
+- A decision (`decision_*`) tells what was decided and what to do next; `note` is the officer's note (what to
+  correct, why rejected). Its SMS gives up, in turn, the application number, the end of the note (cut with an
+  ellipsis), the name of the person concerned, the note itself (then "see the link"). Decisions are worded
+  soberly: no greeting with an exclamation mark.
+- A rejection names 行政诉讼法 第四十六条 (six months to sue) but cites no article of 行政复议法: its 2023 revision
+  renumbered it and we could not check the number against the text; "依法申请行政复议" is said without one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -34,8 +42,10 @@ from profiles.sms_segments import encoding, segments
 CHANNELS = ("sms", "email", "inbox")
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
-KINDS = ("reminder", "yellow_card", "red_card")
+DECISIONS = ("decision_approved", "decision_rejected", "decision_needs_correction")
+KINDS = ("reminder", "yellow_card", "red_card", *DECISIONS)
 SMS_MAX_SEGMENTS = 2
+MIN_NOTE = 4  # characters of a cut note worth sending; fewer say nothing, and the link has the whole note
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -44,6 +54,7 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 @dataclass(frozen=True)
 class Reminder:
     kind: str  # "reminder" (a service becoming due) | "yellow_card" | "red_card" (an application near / past its limit)
+    #          | "decision_approved" | "decision_rejected" | "decision_needs_correction" (told to the applicant)
     service_zh: str
     service_en: str
     due_on: date
@@ -52,7 +63,8 @@ class Reminder:
     link: str  # absolute URL of the prefilled application (of the application, on cards)
     for_name: str | None = None  # given name of the person concerned when not the recipient (a guardian's child)
     sender: str = "禅城区政务服务"  # the SMS signature
-    reference: str | None = None  # the application's number (办件编号), shown on cards
+    reference: str | None = None  # the application's number (办件编号), shown on cards and decisions
+    note: str | None = None  # decisions: the officer's note (what to correct, why rejected)
 
 
 @dataclass(frozen=True)
@@ -118,7 +130,16 @@ def _context(language: str, reminder: Reminder) -> dict[str, Any]:
         "sender": reminder.sender,
         "gsm_sender": reminder.sender if encoding(reminder.sender) == "GSM-7" else None,
         "reference": reminder.reference,
+        "decision": reminder.kind in DECISIONS,
+        "note": _one_line(reminder.note),
+        "ellipsis": "…" if language == "zh-CN" else "...",  # an English SMS stays GSM-7, which has no "…"
     }
+
+
+def _one_line(note: str | None) -> str | None:
+    """The note as one line without its closing stop: the templates end the sentence themselves."""
+    text = " ".join((note or "").split()).rstrip("。.；;，,")
+    return text or None
 
 
 def _fill(name: str, context: dict[str, Any]) -> str:
@@ -128,11 +149,12 @@ def _fill(name: str, context: dict[str, Any]) -> str:
 def _phrases(context: dict[str, Any]) -> dict[str, str]:
     """The shared phrases, called from here so they are plain strings that an .html template escapes like any value."""
     module = _environment().get_template(f"_phrases.{context['language']}.txt").make_module(context)
-    return {key: str(value()) for key, value in vars(module).items() if isinstance(value, Macro)}
+    return {key: str(value()) for key, value in vars(module).items()  # a reminder's need not pay for decisions'
+            if isinstance(value, Macro) and (context["decision"] or not key.startswith("decision_"))}
 
 
 def _sms(language: str, context: dict[str, Any]) -> str:
-    attempts = (
+    attempts = _decision_attempts(language, context) if context["decision"] else (
         ("sms", context),
         ("sms_short", context),
         ("sms_minimal", context),
@@ -143,3 +165,33 @@ def _sms(language: str, context: dict[str, Any]) -> str:
         if segments(text) <= SMS_MAX_SEGMENTS:
             break
     return text
+
+
+def _decision_attempts(language: str, context: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The note is what the applicant needs (what to correct, why): the number is given up first, then the end of
+    the note, then the name of the person concerned (in an English SMS a Chinese name makes the whole text UCS-2),
+    and only then the note (the link has it)."""
+    bare = {**context, "reference": None}
+    yield "sms", context
+    for values in (bare, {**bare, "for_name": None}) if bare["for_name"] else (bare,):
+        yield "sms", values
+        if note := values["note"]:
+            cut = _longest_cut(language, values, note)
+            if cut is not None:
+                yield "sms", cut
+    yield "sms", {**bare, "note": None}
+    yield "sms_minimal", bare
+    yield "sms_minimal", {**bare, "for_name": None}
+
+
+def _longest_cut(language: str, values: dict[str, Any], note: str) -> dict[str, Any] | None:
+    """`values` with the longest start of the note (and an ellipsis) that keeps the SMS within its parts."""
+    def cut(k: int) -> dict[str, Any]:
+        return {**values, "note": note[:k].rstrip() + values["ellipsis"]}
+
+    lo, hi = 0, len(note) - 1  # a shorter text never takes more parts, so the fitting cuts are all below one length
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        fits = segments(_fill(f"sms.{language}.txt", cut(mid))) <= SMS_MAX_SEGMENTS
+        lo, hi = (mid, hi) if fits else (lo, mid - 1)
+    return cut(lo) if lo >= MIN_NOTE else None

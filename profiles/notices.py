@@ -12,17 +12,24 @@ Decisions, each tested:
   its end. The inbox is silent and never waits.
 - The daily cap counts push messages claimed for a recipient on one local day; past it a push waits for the next
   day's quiet-hours end.
+- A decision on an application (approved, rejected, returned for correction) is told once per decision, recipient
+  and channel: its key names the application and the decision's place in the application's history, so a second
+  decision after a resubmission is new news, and the same decision told again (a retry, the catch-up) is not.
 """
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 CHANNELS = ("inbox", "sms", "email")
 PUSH_CHANNELS = ("sms", "email")
-KINDS = ("reminder", "yellow_card", "red_card")
+# An application's outcome (profiles.matters.OUTCOMES) -> the kind of the notice that tells its applicant.
+DECISION_KINDS = {"approved": "decision_approved", "rejected": "decision_rejected",
+                  "needs_correction": "decision_needs_correction"}
+KINDS = ("reminder", "yellow_card", "red_card", *DECISION_KINDS.values())
 LANGUAGES = ("zh-CN", "en")
 
 # pending -> sending (claimed by one delivery) -> sent (provider accepted) -> delivered / undelivered (callback);
@@ -39,6 +46,16 @@ def dedupe_key(recipient: str, subject: str, service: str, due_on: date, offset_
 
 def card_key(aid: str, card: str, channel: str = "inbox") -> str:
     return hashlib.sha256("\x1f".join(("card1", aid, card, channel)).encode()).hexdigest()
+
+
+def decision_key(aid: str, seq: int, outcome: str, recipient: str, channel: str) -> str:
+    raw = "\x1f".join(("decision1", aid, str(seq), outcome, recipient, channel))
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def new_nid() -> str:
+    """Short (it goes into every SMS link) and unguessable: 72 random bits."""
+    return uuid.uuid4().hex[:18]
 
 
 def owed_offset(due_on: date, notify_on: tuple[date, ...], as_of: date) -> int | None:
@@ -135,7 +152,7 @@ class Notice:
     service: str
     due_on: date
     offset_days: int
-    aid: str | None = None  # the prefilled draft (reminders) or the application (cards)
+    aid: str | None = None  # the prefilled draft (reminders) or the application (cards, decisions)
     provider_id: str | None = None
     error_code: str | None = None
     attempts: int = 0
@@ -144,3 +161,4 @@ class Notice:
     read_at: datetime | None = None
     not_before: datetime | None = None
     history: tuple[str, ...] = ()  # "status@ISO time[:detail]", oldest first
+    transition_seq: int | None = None  # decisions: the decision's place in the application's history

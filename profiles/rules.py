@@ -121,7 +121,7 @@ def retirement_months(step: model.AgeStep, born: date) -> int:
 def _evaluate(service: model.Service, t, s: Snapshot, as_of: date) -> list[DueItem]:
     rule = f"{service.code}@v{service.version}:{t.kind}"
     if isinstance(t, model.ExpiryTrigger):
-        return [_item(service, s, m.expires_on, t.offsets, _recipients(s, "self", as_of),
+        return [_item(service, s, m.expires_on, t.offsets, recipients(s, "self", as_of),
                       Reason(rule, f"material:{m.mid}", f"{m.kind} expires on {m.expires_on}"),
                       m.expires_on - timedelta(days=t.window_days))
                 for m in s.materials if m.kind == t.material and not m.superseded and m.expires_on is not None]
@@ -132,7 +132,7 @@ def _evaluate(service: model.Service, t, s: Snapshot, as_of: date) -> list[DueIt
         if s.entity is not None and s.entity.established_on.year >= year:
             return []
         opens, due = t.window_from.in_year(year), t.window_to.in_year(year)
-        return [_item(service, s, due, t.offsets, _recipients(s, "self", as_of),
+        return [_item(service, s, due, t.offsets, recipients(s, "self", as_of),
                       Reason(rule, f"year:{year}", f"window {opens} to {due}"), opens)]
     if isinstance(t, model.AfterEventTrigger):
         out = []
@@ -140,7 +140,7 @@ def _evaluate(service: model.Service, t, s: Snapshot, as_of: date) -> list[DueIt
             if e.kind == t.event:
                 due = e.occurred_on + timedelta(days=t.within_days) if t.within_days else \
                     add_months(e.occurred_on, t.within_months or 0)
-                out.append(_item(service, s, due, t.offsets, _recipients(s, "self", as_of),
+                out.append(_item(service, s, due, t.offsets, recipients(s, "self", as_of),
                                  Reason(rule, f"event:{e.evid}", f"{e.kind} on {e.occurred_on}"), e.occurred_on))
         return out
     return []
@@ -171,7 +171,7 @@ def _age(service: model.Service, t: model.AgeTrigger, s: Snapshot, rule: str, as
             cutoff = t.reached_by.in_year(due.year)
             due = cutoff if due <= cutoff else t.reached_by.in_year(due.year + 1)
             detail = f"{t.age} years old by {due}"
-    item = _item(service, s, due, t.offsets, _recipients(s, t.notify, as_of),
+    item = _item(service, s, due, t.offsets, recipients(s, t.notify, as_of),
                  Reason(rule, "birth_date", detail, parameter),
                  due - timedelta(days=max(t.offsets)))
     if t.notify_from is not None:  # no reminder before the season opens (school entry: spring)
@@ -191,7 +191,7 @@ def _item(service, s: Snapshot, due: date, offsets, recipients, reason: Reason, 
                    reason, opens)
 
 
-def _recipients(s: Snapshot, notify: str, as_of: date) -> tuple[str, ...]:
+def recipients(s: Snapshot, notify: str, as_of: date) -> tuple[str, ...]:
     """Entities: their legal representatives (else the entity's own inbox). Persons: themselves, or their living
     guardians when the rule says so or the person is a minor (under 18) on `as_of`."""
     if s.entity is not None:

@@ -1,8 +1,10 @@
-"""Reminder and card rendering: every seeded service fits a two-part SMS, the fall-backs, escaping, both languages."""
+"""Reminder, card and decision rendering: every seeded service fits a two-part SMS, the fall-backs, escaping, both
+languages; a decision says the officer's note and what to do next, soberly."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import date
 
 import pytest
@@ -216,3 +218,112 @@ def test_an_unknown_channel_kind_or_a_relative_link_is_refused():
     for link in ("/apply/1", "javascript:alert(1)", "https:///nohost"):
         with pytest.raises(ValueError, match="absolute http"):
             render("email", "en", dataclasses.replace(ENDORSEMENT, link=link))
+
+
+# --- decisions, told to the applicant -----------------------------------------------------------------------------
+OUTCOMES = ("decision_approved", "decision_rejected", "decision_needs_correction")
+SHORT_NOTE = "照片不合格，请补交近期免冠照片"
+LONG_NOTE = ("申请表第3栏“户籍地址”与居民户口簿记载不一致，请按户口簿首页地址更正；"
+             "另需补交近6个月内的白底免冠彩色照片一张，规格为358像素乘441像素")
+EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+DECIDED = Reminder(kind="decision_needs_correction", service_zh="居民身份证有效期满换领",
+                   service_en="Resident ID card renewal on expiry", due_on=DUE, days_left=0, bring=(), link=LINK,
+                   reference="20261222-00017", note=SHORT_NOTE)
+
+
+def decision_for(code: str, **changes) -> Reminder:
+    service = CATALOG.services[code]
+    return dataclasses.replace(DECIDED, service_zh=service.name.zh, service_en=service.name.en, **changes)
+
+
+@pytest.mark.parametrize("note", [None, SHORT_NOTE, LONG_NOTE, "The photo is not acceptable: hand in a recent one"])
+@pytest.mark.parametrize("for_name", [None, "小宝", "Xiaobao", "佛山市禅城区示例贸易有限公司"])
+@pytest.mark.parametrize("kind", OUTCOMES)
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+@pytest.mark.parametrize("code", sorted(CATALOG.services))
+def test_every_decision_sms_fits_two_parts_keeps_the_link_and_is_sober(code, language, kind, for_name, note):
+    text = render("sms", language, decision_for(code, kind=kind, for_name=for_name, note=note)).text
+    assert segments(text) <= 2, text
+    assert text.endswith(LINK) and "\n" not in text
+    assert text.startswith(SIGNATURE) == (language == "zh-CN")
+    assert "!" not in text and "！" not in text and not EMOJI.search(text)
+
+
+@pytest.mark.parametrize("kind", OUTCOMES)
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+@pytest.mark.parametrize("channel", ["sms", "email", "inbox"])
+def test_a_decision_says_the_note_on_every_channel_without_exclamation_or_emoji(channel, language, kind):
+    note = SHORT_NOTE if language == "zh-CN" else "The photo is not acceptable"  # a Chinese one makes it UCS-2
+    said = render(channel, language, dataclasses.replace(DECIDED, kind=kind, note=note))
+    for text in (said.subject, said.text, said.html or ""):
+        assert "!" not in text.replace("<!DOCTYPE", "") and "！" not in text and not EMOJI.search(text)
+    assert note in said.text and LINK in said.text
+    if channel == "email":
+        assert note in said.html and f'<a href="{LINK}">' in said.html
+        assert said.text.startswith("您好：" if language == "zh-CN" else "Hello,")
+
+
+def test_a_return_for_correction_says_what_to_correct_and_where_to_resubmit():
+    assert render("sms", "zh-CN", DECIDED).text == (
+        "【禅城区政务服务】居民身份证有效期满换领办件20261222-00017需要补正。需要补正的内容：照片不合格，请补交近期免冠照片。"
+        "请修改后重新提交：" + LINK)
+    inbox = render("inbox", "zh-CN", DECIDED)
+    assert inbox.subject == "补正通知：居民身份证有效期满换领办件20261222-00017需要补正"
+    assert inbox.text == ("居民身份证有效期满换领办件20261222-00017需要补正。\n"
+                          "需要补正的内容：照片不合格，请补交近期免冠照片。\n"
+                          "请按要求修改申请或补交材料，然后重新提交。\n修改并重新提交：" + LINK)
+    en = render("sms", "en", dataclasses.replace(DECIDED, note="The photo is not acceptable"))
+    assert en.text == ("The application 20261222-00017 for Resident ID card renewal on expiry was returned for "
+                       "correction. What to correct: The photo is not acceptable. Please correct it and submit it "
+                       "again: " + LINK)
+    assert encoding(en.text) == "GSM-7"
+
+
+def test_an_approval_says_the_matter_is_done_and_where_to_collect():
+    approved = dataclasses.replace(DECIDED, kind="decision_approved", note="请于5个工作日后到窗口领取。")
+    zh = render("inbox", "zh-CN", approved)
+    assert zh.subject == "办理结果：居民身份证有效期满换领办件20261222-00017已审批通过"
+    assert "办理说明：请于5个工作日后到窗口领取。\n" in zh.text  # the note's own stop is not doubled
+    assert "本事项已办结。如有证照需要领取，领取时间和地点请查看办件详情。" in zh.text
+    en = render("email", "en", approved)
+    assert en.subject == ("Decision: The application 20261222-00017 for Resident ID card renewal on expiry has "
+                          "been approved")
+    assert "The matter is done. If there is a document to collect" in en.text
+    assert render("sms", "zh-CN", dataclasses.replace(approved, note=None)).text == (
+        "【禅城区政务服务】居民身份证有效期满换领办件20261222-00017已审批通过。本事项已办结，详见：" + LINK)
+
+
+def test_a_rejection_says_why_and_that_one_may_apply_again_or_seek_review():
+    rejected = dataclasses.replace(DECIDED, kind="decision_rejected", note="不符合换领条件")
+    zh = render("email", "zh-CN", rejected)
+    assert "未予批准。\n\n理由：不符合换领条件。" in zh.text
+    assert "您可以重新申请" in zh.text and "依法申请行政复议" in zh.text
+    assert "《中华人民共和国行政诉讼法》第四十六条" in zh.text and "六个月内" in zh.text
+    assert "行政复议法》第" not in zh.text  # no article of 行政复议法: its 2023 numbering is unchecked here
+    en = render("inbox", "en", rejected)
+    assert "You may apply again" in en.text and "administrative review" in en.text
+    assert "Administrative Litigation Law of the People's Republic of China, Article 46" in en.text
+    sms = render("sms", "zh-CN", rejected).text
+    assert "理由：不符合换领条件" in sms and "行政复议" in sms and "第四十六条" not in sms  # an SMS cites nothing
+    without = render("sms", "en", dataclasses.replace(rejected, note=None)).text
+    assert "The reason is at the link. You may apply again or ask for a review." in without
+
+
+def test_a_long_note_gives_up_the_number_then_is_cut_with_an_ellipsis():
+    text = render("sms", "zh-CN", dataclasses.replace(DECIDED, note=LONG_NOTE)).text
+    assert segments(text) == 2 and "20261222-00017" not in text
+    kept = text.split("需要补正的内容：")[1].split("…")[0]
+    assert LONG_NOTE.startswith(kept) and len(kept) >= 20 and text.endswith("…。请修改后重新提交：" + LINK)
+
+
+def test_an_english_sms_gives_up_a_chinese_name_before_the_note():
+    text = render("sms", "en", dataclasses.replace(DECIDED, for_name="小宝", note="The photo is not acceptable")).text
+    assert "小宝" not in text and "What to correct: The photo is not acceptable." in text
+    assert encoding(text) == "GSM-7"
+
+
+def test_a_note_is_one_line_and_escaped_in_html():
+    hostile = dataclasses.replace(DECIDED, note="第一行\n第二行 <script>alert(1)</script>")
+    said = render("email", "zh-CN", hostile)
+    assert "第一行 第二行" in said.text and "<script>" not in said.html and "&lt;script&gt;" in said.html
+    assert "\n" not in render("sms", "zh-CN", hostile).text

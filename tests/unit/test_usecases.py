@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from notifier import outcomes
 from profiles.catalog import load_catalog
 from profiles.config import Settings
 from profiles.errors import Conflict, NotFound, Rejected
@@ -75,6 +76,14 @@ def services(catalog) -> FakeServices:
     return FakeServices(catalog)
 
 
+@pytest.fixture(autouse=True)
+def told(monkeypatch) -> list[str]:
+    """The applicants told of a decision (the notifier's part is tested on the real graph: test_decision_notices)."""
+    calls: list[str] = []
+    monkeypatch.setattr(outcomes, "after_decision", lambda _services, aid: calls.append(aid))
+    return calls
+
+
 def file(services, actor=CITIZEN, subject=PERSON, code="id_card_renewal", draft=None) -> Application:
     return usecases.file_application(services, actor, subject, code, {"reason": "有效期满"}, ["m1", "m1"], ON,
                                      draft=draft)
@@ -115,7 +124,7 @@ def test_a_withdrawn_application_frees_the_matter(services):
         usecases.withdraw(services, CITIZEN, first.aid, "again")
 
 
-def test_returned_for_correction_resubmitted_then_approved_one_application_throughout(services):
+def test_returned_for_correction_resubmitted_then_approved_one_application_throughout(services, told):
     filed = file(services)
     returned = usecases.decide(services, OFFICER, filed.aid, "needs_correction", "照片不合格，请补交", ON)
     assert returned.status == "needs_correction"
@@ -131,6 +140,7 @@ def test_returned_for_correction_resubmitted_then_approved_one_application_throu
         ("needs_correction", "submitted", "citizen"), ("submitted", "approved", "officer")]
     with pytest.raises(Conflict, match="already approved"):
         usecases.decide(services, OFFICER, filed.aid, "rejected", "改主意", later)
+    assert told == [filed.aid, filed.aid]  # once per decision; not for the refused one, nor the resubmission
     assert file(services).status == "submitted"  # a decided matter is closed: a new period may be filed
 
 

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import date
 
+from notifier import outcomes
 from profiles import matters
 from profiles.applications import decide_by
 from profiles.errors import Rejected
@@ -36,8 +37,11 @@ def withdraw(services, actor: Actor, aid: str, reason: str) -> Application:
 
 
 def decide(services, actor: Actor, aid: str, outcome: str, note: str, on: date) -> Application:
-    """Approve, reject, or return for correction (the note says what to correct); once per submission."""
-    return services.applications.move(aid, actor, lambda app: matters.decide(app, outcome, note, on), note=note)
+    """Approve, reject, or return for correction (the note says what to correct); once per submission. The
+    applicant is told by inbox and their chosen channel (notifier.outcomes)."""
+    decided = services.applications.move(aid, actor, lambda app: matters.decide(app, outcome, note, on), note=note)
+    outcomes.after_decision(services, aid)  # after the commit: the decision stands whatever the telling does
+    return decided
 
 
 def resubmit(services, actor: Actor, aid: str, fields: dict, on: date) -> Application:
