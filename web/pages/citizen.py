@@ -1,7 +1,7 @@
 """The citizen's personal page (市民个人网页): their own record and their wards', what is coming up, the inbox, the
-applications they review and submit, their notification preferences, who looked at their data; and `/n/<nid>`, the
-link in a reminder. Every view is the signed-in citizen's; a pid or id that is not theirs is refused (404, recorded).
-The citizen's own reads are not written to the access log: it records officers and systems."""
+applications they review, submit, withdraw and correct, their notification preferences, who looked at their data;
+and `/n/<nid>`, the link in a reminder. Every view is the signed-in citizen's; a pid or id that is not theirs is
+refused (404, recorded). The citizen's own reads are not written to the access log: it records officers and systems."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from profiles.errors import NotFound
+from profiles.models import Application
 from web.pages import citizen_forms as forms
+from web.pages import citizen_life as life
 from web.pages import citizen_view as view
 from web.pages.guards import acting_for, refuse, safe_next, services, signed_in, visitor
 
@@ -44,19 +46,42 @@ def read_notice(nid: str):
     return redirect(safe_next(request.form.get("next"), url_for("citizen.home")) + "#inbox", code=303)
 
 
+def own_application(pid: str, aid: str) -> Application:
+    """An application of the citizen's or of a ward's, else the attempt is recorded and 404."""
+    acting_for(pid)
+    try:
+        app = services().applications.get(aid)
+    except NotFound:
+        app = None
+    if app is None or app.subject_label != "Person" or app.subject_id != pid:
+        refuse(404, f"application {aid} is not person {pid}'s")
+    return app  # type: ignore[return-value]
+
+
 @bp.route("/p/<pid>/applications/<aid>", methods=["GET", "POST"])
 @signed_in("citizen")
 def review(pid: str, aid: str):
-    acting_for(pid)
-    app = next((a for a in services().portal.applications_of("Person", pid) if a["aid"] == aid), None)
-    if app is None:
-        refuse(404, f"application {aid} is not person {pid}'s")
-    if app["status"] == "draft":
-        return forms.apply_form(pid, app["service"], draft=aid)
+    app = own_application(pid, aid)
+    if app.status == "draft":
+        return forms.apply_form(pid, app.service, draft=aid)
     if request.method == "POST":
         flash(_("This application has already been submitted."), "error")
         return redirect(view.page_url(pid), code=303)
-    return forms.filed(pid, aid)
+    return life.page(pid, app)
+
+
+@bp.route("/p/<pid>/applications/<aid>/withdraw", methods=["GET", "POST"])
+@signed_in("citizen")
+def withdraw(pid: str, aid: str):
+    """While it is open: the reason asked, confirmed, then withdrawn (web.usecases.applications.withdraw)."""
+    return life.withdraw(pid, own_application(pid, aid))
+
+
+@bp.route("/p/<pid>/applications/<aid>/resubmit", methods=["POST"])
+@signed_in("citizen")
+def resubmit(pid: str, aid: str):
+    """Returned for correction: the corrected form, resubmitted (web.usecases.applications.resubmit)."""
+    return life.resubmit(pid, own_application(pid, aid))
 
 
 @bp.route("/p/<pid>/apply/<code>", methods=["GET", "POST"])

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from profiles.errors import NotFound, Rejected
 from profiles.matters import MatterOpen
 from profiles.notices import LANGUAGES, PUSH_CHANNELS, Preferences, parse_quiet_hours
-from profiles.prefill import FROM_ID_NUMBER, PrefilledField, prefill
+from profiles.prefill import FROM_ID_NUMBER, PrefilledField, PrefilledForm, prefill
 from profiles.privacy import mask_email, mask_id_number, mask_phone, mask_text
 from web.pages import citizen_words as words
 from web.pages.applying import check_declared, snapshots_for, submit
@@ -84,6 +84,18 @@ def apply_form(pid: str, code: str, draft: str | None):
 
 def _render(pid, code, draft, form, snapshot, related, raw, errors, status=200):
     service = services().catalog.services[code]
+    page = render_template("citizen/review.html", pid=pid, service=service, name=words.service_name(code),
+                           department=words.text(service.department), draft=draft,
+                           fields=field_rows(form, snapshot, related, raw), materials=checklist(form),
+                           decision_date=form.decision_date, errors=errors,
+                           confirmed=raw.get("confirm") == CONFIRM, back=page_url(pid),
+                           provenances=[(p, words.provenance_explained(p))
+                                        for p in ("issued", "verified", "declared", "missing")])
+    return page, status
+
+
+def field_rows(form: PrefilledForm, snapshot, related, raw: Mapping[str, str]) -> list[dict]:
+    """The form's fields as the page shows them: locked ones as on file (masked), the others as typed or filled."""
     known = {m.mid: m for s in (snapshot, *related.values()) for m in s.materials}
     fields = []
     for f in form.fields:
@@ -94,15 +106,12 @@ def _render(pid, code, draft, form, snapshot, related, raw, errors, status=200):
                        "locked": f.locked, "provenance": f.provenance,
                        "provenance_said": words.provenance(f.provenance),
                        "origin": _origin(f, known)})
-    materials = [{"name": m.name_zh if is_chinese() else m.name_en, "state": m.state,
-                  "said": words.checklist_state(m.state), "expires_on": m.expires_on} for m in form.materials]
-    page = render_template("citizen/review.html", pid=pid, service=service, name=words.service_name(code),
-                           department=words.text(service.department), draft=draft, fields=fields,
-                           materials=materials, decision_date=form.decision_date, errors=errors,
-                           confirmed=raw.get("confirm") == CONFIRM, back=page_url(pid),
-                           provenances=[(p, words.provenance_explained(p))
-                                        for p in ("issued", "verified", "declared", "missing")])
-    return page, status
+    return fields
+
+
+def checklist(form: PrefilledForm) -> list[dict]:
+    return [{"name": m.name_zh if is_chinese() else m.name_en, "state": m.state,
+             "said": words.checklist_state(m.state), "expires_on": m.expires_on} for m in form.materials]
 
 
 def _origin(f: PrefilledField, known: dict) -> str | None:
@@ -121,18 +130,6 @@ def _origin(f: PrefilledField, known: dict) -> str | None:
     if source.startswith("person.") and source.removeprefix("person.") in FROM_ID_NUMBER:
         return _("From the resident ID number")
     return _("From the record on file")
-
-
-def filed(pid: str, aid: str):
-    """A submitted or decided application: what was filed (masked), its status and dates. Nothing to edit."""
-    app = services().applications.get(aid)
-    service = services().catalog.services.get(app.service)
-    labels = {f.name: (f.label.zh if is_chinese() else f.label.en, f.source) for f in (service.fields if service
-                                                                                      else ())}
-    rows = [{"label": labels.get(k, (k, None))[0], "value": shown(str(v), labels.get(k, (k, None))[1])}
-            for k, v in app.fields.items()]
-    return render_template("citizen/filed.html", pid=pid, app=app, name=words.service_name(app.service),
-                           status=words.application_status(app.status), rows=rows, back=page_url(pid))
 
 
 # --- preferences -----------------------------------------------------------------------------------------------

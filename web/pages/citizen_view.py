@@ -7,12 +7,15 @@ from datetime import datetime
 
 from flask import url_for
 
+from notifier.delivery import inbox_text
 from profiles.errors import NotFound, Rejected
+from profiles.notices import DECISION_KINDS
 from profiles.prefill import prefill
 from profiles.privacy import mask_text
 from profiles.rules import due_items
 from web.pages import citizen_words as words
 from web.pages.access_words import what_said
+from web.pages.application_life import numbered
 from web.pages.applying import snapshots_for
 from web.pages.guards import services, today, visitor
 from web.pages.i18n import is_chinese
@@ -43,7 +46,7 @@ def page(pid: str, relation: str) -> dict:
         "events": [{"kind": words.event_kind(e.kind), "on": e.occurred_on}
                    for e in sorted(snapshot.events, key=lambda e: (e.occurred_on, e.evid), reverse=True)],
         "family": family(pid, wards),
-        "applications": [application_row(pid, a) for a in applications],
+        "applications": [application_row(pid, a) for a in numbered(applications)],
         "wards": [{"pid": w, "name": _name(w), "url": url_for("citizen.person", pid=w)} for w in wards],
     }
 
@@ -84,11 +87,14 @@ def inbox(pid: str, relation: str, wards: list[str]) -> list[dict]:
     rows = []
     for n in sorted(notices, key=lambda n: (n.channel != "inbox", -(n.created_at or datetime.min).timestamp())):
         about = None if n.subject_id == me else (_name(n.subject_id) if n.subject_id in wards else None)
+        decision = n.kind in DECISION_KINDS.values()  # a decision's words (its note) are rendered, not stored
         rows.append({
             "nid": n.nid, "kind": words.notice_kind(n.kind), "service": words.service_name(n.service),
             "due_on": n.due_on, "channel": words.channel(n.channel), "unread": n.read_at is None,
             "at": n.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if n.created_at else "",
-            "about": about, "url": notice_url(n, wards),
+            "about": about, "url": notice_url(n, wards), "decision": decision,
+            "text": inbox_text(services(), n, "zh-CN" if is_chinese() else "en").text
+            if decision and n.channel == "inbox" else None,
         })
     return rows
 
@@ -135,10 +141,14 @@ def family(pid: str, wards: list[str]) -> list[dict]:
 
 
 def application_row(pid: str, a: dict) -> dict:
-    return {"aid": a["aid"], "service": words.service_name(a["service"]), "status": a["status"],
-            "status_said": words.application_status(a["status"]), "created_on": a.get("created_on"),
-            "submitted_on": a.get("submitted_on"), "decide_by": a.get("decide_by"),
-            "decided_on": a.get("decided_on"), "url": review_url(pid, a["aid"])}
+    return {"aid": a["aid"], "number": a.get("number"), "service": words.service_name(a["service"]),
+            "status": a["status"], "status_said": words.application_status(a["status"]),
+            "tone": words.status_tone(a["status"]), "created_on": a.get("created_on"),
+            "submitted_on": a.get("submitted_on"),
+            # the dates that still hold: a return for correction decides nothing, and restarts the time limit
+            "decide_by": a.get("decide_by") if a["status"] == "submitted" else None,
+            "decided_on": a.get("decided_on") if a["status"] in ("approved", "rejected") else None,
+            "url": review_url(pid, a["aid"])}
 
 
 def access_log(pid: str) -> list[dict]:

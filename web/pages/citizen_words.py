@@ -17,12 +17,21 @@ from web.pages.names import material_name, service_name, text  # noqa: F401  (re
 def application_status(status: str) -> str:
     return {"draft": _("Prepared for you, not yet submitted"), "submitted": _("Submitted, being processed"),
             "approved": _("Approved"), "rejected": _("Rejected"),
-            "needs_correction": _("Needs correction")}.get(status, status)
+            "needs_correction": _("Returned for correction: see what to fix"),
+            "withdrawn": _("Withdrawn: you may apply again"),
+            "settled": _("No longer needed: settled by another application")}.get(status, status)
+
+
+def status_tone(status: str) -> str:
+    """The badge's colour: done well, done badly, waiting on someone, or nothing to do."""
+    return {"approved": "ok", "rejected": "bad", "needs_correction": "bad", "submitted": "warn"}.get(status, "none")
 
 
 def notice_kind(kind: str) -> str:
     return {"reminder": _("Reminder"), "yellow_card": _("Processing time warning"),
-            "red_card": _("Processing time exceeded")}.get(kind, kind)
+            "red_card": _("Processing time exceeded"), "decision_approved": _("Decision: approved"),
+            "decision_rejected": _("Decision: not approved"),
+            "decision_needs_correction": _("Returned for correction")}.get(kind, kind)
 
 
 def channel(name: str) -> str:

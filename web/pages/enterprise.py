@@ -9,10 +9,13 @@ from datetime import datetime
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from profiles.models import ENTITY_KINDS
+from graph.enterprise import BUSINESS_NOTICE_KINDS
+from profiles.errors import NotFound
+from profiles.models import ENTITY_KINDS, Application
 from profiles.notices import Notice
 from profiles.rules import due_items
 from web.pages.access_words import what_said
+from web.pages.application_life import numbered
 from web.pages.enterprise_view import WITHIN_DAYS, annual_report, coming_up, mask_number
 from web.pages.guards import refuse, services, signed_in, today, visitor
 
@@ -31,11 +34,22 @@ def business_id() -> str:
 
 
 def own_notice(eid: str, nid: str) -> Notice:
-    """A reminder about this business, else the attempt is recorded and 404."""
+    """A reminder or a decision about this business, else the attempt is recorded and 404."""
     notice = services().notices.get(nid)
-    if notice is None or notice.subject_id != eid or notice.kind != "reminder":
+    if notice is None or notice.subject_id != eid or notice.kind not in BUSINESS_NOTICE_KINDS:
         refuse(404, f"notice {nid} is not about business {eid}")
     return notice  # type: ignore[return-value]
+
+
+def own_application(eid: str, aid: str) -> Application:
+    """One of this business's applications, else the attempt is recorded and 404."""
+    try:
+        app = services().applications.get(aid)
+    except NotFound:
+        app = None
+    if app is None or app.subject_label != "Entity" or app.subject_id != eid:
+        refuse(404, f"application {aid} is not business {eid}'s")
+    return app  # type: ignore[return-value]
 
 
 @bp.route("")
@@ -59,7 +73,7 @@ def home():
         report=annual_report(snapshot, s.catalog, items, on),
         coming=coming_up(items, s.catalog, materials, applications, on),
         licences=[m for m in materials if not m.superseded], superseded=[m for m in materials if m.superseded],
-        applications=[a for a in applications if a["status"] != "draft"], notices=notices, names=names,
+        applications=numbered([a for a in applications if a["status"] != "draft"]), notices=notices, names=names,
         links=links, catalog=s.catalog, mask_number=mask_number)
 
 
@@ -92,4 +106,4 @@ def access_log():
     return render_template("enterprise/access_log.html", records=records, what_said=what_said)
 
 
-from web.pages import enterprise_apply  # noqa: E402,F401  (its routes join this blueprint)
+from web.pages import enterprise_apply, enterprise_life  # noqa: E402,F401  (their routes join this blueprint)

@@ -1,5 +1,6 @@
 """What the enterprise page shows, worked out from the business's snapshot: the annual report's state, the items
-coming up with the draft or form that settles each, the reasons in words, and form values masked for display."""
+coming up with the draft or form that settles each, the reasons in words, and a form's fields as the page shows them
+(values masked)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from flask_babel import gettext as _
 
 from profiles.catalog import model
 from profiles.models import Material
-from profiles.prefill import PrefilledField
+from profiles.prefill import PrefilledField, PrefilledForm
 from profiles.privacy import mask_email, mask_id_number, mask_phone, mask_text
 from profiles.rules import DueItem, Snapshot
 from web.pages.i18n import is_chinese
@@ -150,6 +151,38 @@ def keep_on_file(fields: Iterable[PrefilledField], posted: dict[str, str]) -> di
         if not f.locked and f.value and masker(f.name, f.source) and not (out.get(f.name) or "").strip():
             out[f.name] = f.value
     return out
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    """One form field as the review (and the correction after a return) shows it."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    locked: bool
+    provenance: str
+    source: str  # in words
+    material_date: str | None
+    value: str  # locked: the (masked) value on file; editable: what goes in the input
+    on_file: str | None  # editable and masked: the value on file, masked, kept when the input is left empty
+
+
+def field_rows(form: PrefilledForm, catalog: model.Catalog, typed: dict[str, str] | None) -> list[FieldRow]:
+    """The form's fields for the page: locked ones masked as on file; masked editable ones never echoed in clear
+    (left empty they keep the value on file); the others as typed, else as filled."""
+    rows = []
+    for f in form.fields:
+        mask = masker(f.name, f.source)
+        if f.locked:
+            value, on_file = shown(f.name, f.source, f.value), None
+        elif mask is not None:
+            value, on_file = "", (mask(f.value) if f.value else None)
+        else:
+            value, on_file = (typed.get(f.name, "") if typed is not None else f.value or ""), None
+        rows.append(FieldRow(f.name, f.label_zh, f.label_en, f.locked, f.provenance, source_text(f.source, catalog),
+                             f.material_date.isoformat() if f.material_date else None, value, on_file))
+    return rows
 
 
 def source_text(source: str | None, catalog: model.Catalog) -> str:
