@@ -77,7 +77,8 @@ class Portal:
         key = "pid" if label == "Person" else "eid"
         rows = self._read(
             f"MATCH (:{label} {{{key}: $sid}})-[:APPLIED]->(a:Application) "
-            "RETURN a {.aid, .service, .status, .created_on, .submitted_on, .decide_by, .decided_on, .due_on} AS a "
+            "RETURN a {.aid, .service, .status, .number, .created_on, .submitted_on, .decide_by, .decided_on, "
+            "          .due_on} AS a "
             "ORDER BY a.created_on DESC, a.aid", sid=sid)
         return [{k: (v.to_native() if hasattr(v, "to_native") else v) for k, v in r["a"].items()} for r in rows]
 

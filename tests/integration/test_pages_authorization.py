@@ -89,7 +89,7 @@ def foreign_urls(rule, w: dict, kind: str) -> list[str]:
     elif kind == "enterprise":
         values = {"aid": [w["biz_b_aid"], w["b_aid"]], "nid": [w["biz_b_nid"], w["b_nid"]]}
     else:
-        values = {"sid": [w["b"].pid], "kind": ["persons"]}
+        values = {"sid": [w["b"].pid], "kind": ["persons"], "aid": [w["b_aid"], w["biz_b_aid"]]}
         if "kind" in args:
             return [rule.build({"kind": "persons", "sid": w["b"].pid})[1],
                     rule.build({"kind": "entities", "sid": w["biz_b"].eid})[1]]

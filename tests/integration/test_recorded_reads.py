@@ -3,12 +3,14 @@ of the URL map, API and officer pages, so a route added tomorrow is covered with
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 
 import pytest
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from profiles.models import Actor, Application
 from profiles.privacy import mask_id_number
 from tests.integration.api_helpers import id_number, keys, uscc
 from tests.integration.pages_fixtures import pages_sandbox, pages_services, pages_site  # noqa: F401
@@ -137,19 +139,25 @@ def test_every_officer_page_that_shows_a_record_records_the_read(app, svc, sandb
     shows the record's data (the name, the masked number), the read was recorded; a form asking why shows none."""
     person = make_person(svc, name="欧阳修", phone="+8613712345670", born=date.today() - timedelta(days=40 * 365))
     company = make_entity(svc, name="佛山市欧阳贸易有限公司", legal_rep=person)
-    make_officer(svc, "window5")
+    make_officer(svc, "window5", role="supervisor")  # a supervisor may open any department's decision page
     client = app.test_client()
     sign_in_officer(client, "window5")
     for number in (person.id_number, company.uscc):
         post(client, "/officer/search", {"number": number, "purpose": "窗口受理"})
     shown = ("欧阳", mask_id_number(person.id_number), person.id_number[-4:])
+    aids = {sid: svc.applications.file(Application(str(uuid.uuid4()), label, sid, code, "submitted", date.today(),
+                                                   date.today(), 20, date.today() + timedelta(days=30), {}, ()),
+                                       Actor("test", "system")).aid
+            for label, sid, code in (("Person", person.pid, "id_card_renewal"),
+                                     ("Entity", company.eid, "enterprise_annual_report"))}
     recorded, silent = set(), set()
     for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith("officer.") or "sid" not in rule.arguments or "GET" not in rule.methods:
+        if not rule.endpoint.startswith("officer.") or not {"sid", "aid"} & rule.arguments or "GET" not in rule.methods:
             continue
-        for kind in (["persons", "entities"] if "kind" in rule.arguments else [None]):
+        for kind in (["persons", "entities"] if rule.arguments & {"kind", "aid"} else [None]):
             sid = company.eid if kind == "entities" else person.pid
-            url = rule.build({"sid": sid, **({"kind": kind} if kind else {})})[1]
+            values = {"sid": sid, "aid": aids[sid], **({"kind": kind} if kind else {})}
+            url = rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]
             service = "enterprise_annual_report" if kind == "entities" else "id_card_renewal"
             for query in ("", f"?services={service}"):
                 before = records_of(app, sid)
@@ -160,5 +168,5 @@ def test_every_officer_page_that_shows_a_record_records_the_read(app, svc, sandb
                     recorded.add(rule.endpoint)
                 else:
                     silent.add(rule.endpoint)
-    assert {"officer.profile", "officer.prefill_form"} <= recorded
+    assert {"officer.profile", "officer.prefill_form", "officer.decision", "officer.receipt"} <= recorded
     assert {"officer.reveal", "officer.open_record", "officer.window"} <= silent  # forms: nothing of the record

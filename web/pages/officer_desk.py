@@ -1,17 +1,22 @@
-"""The officers' desk: the application queue by decision date with yellow and red cards and the departments' card
-inbox; and the supervisors' dashboard (notices per day, due items per service, materials reused) as SVG charts."""
+"""The officers' desk: the application queue by decision date with yellow and red cards, who may decide what, and
+the departments' card inbox; and the supervisors' dashboard (notices per day, due items per service, materials
+reused) as SVG charts."""
 
 from __future__ import annotations
 
+import time as clock
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 
 from flask import render_template
 from flask_babel import gettext as _
 
+from graph.console import Subject
 from notifier import due_counts
 from profiles.applications import card
+from profiles.errors import NotFound
 from profiles.notices import CHANNELS, STATUSES
-from web.pages.guards import services, signed_in, today, visitor
+from web.pages.guards import record_view, services, signed_in, today, visitor
 from web.pages.officer_charts import bars, colour, stacked_columns
 from web.pages.officer_common import bp, days_left, material_name, service_name, term
 
@@ -30,15 +35,52 @@ def _scope() -> tuple[list[str] | None, list[str] | None, bool]:
     return mine, sorted({catalog.services[c].department.zh for c in mine}), False
 
 
+def may_decide(code: str) -> bool:
+    """An application is decided by an officer of its service's department; supervisors and admins, whose desk
+    shows every department's, decide any. A one-stop centre's officer sees every queue but decides none."""
+    v = visitor()
+    if v.role in ("supervisor", "admin"):
+        return True
+    service = services().catalog.services.get(code)
+    return service is not None and service.department.zh == v.data.get("department")
+
+
+def stated(label: str, sid: str) -> str | None:
+    """The purpose this officer stated for the record and still in force, or None (nothing is refused or recorded:
+    guards.purpose_for is the check for a page of the record)."""
+    found = visitor().data.get("purposes", {}).get(f"{label}:{sid}")
+    return found["purpose"] if found and found["until"] >= clock.time() else None
+
+
+def _names(subjects: Iterable[Subject | None]) -> dict[str, str]:
+    """Persons' names for the lists, only for the records the officer stated a purpose for (through the
+    "open with a purpose" door), each shown name a recorded read under that purpose. The others are shown as
+    before, by the masked ID number alone, which reads no record (no purpose is asked for a list)."""
+    names: dict[str, str] = {}
+    for s in subjects:
+        if s is None or s.label != "Person" or s.sid in names or not (purpose := stated("Person", s.sid)):
+            continue
+        try:
+            person = services().subjects.get_person(s.sid)
+        except NotFound:
+            continue
+        record_view("Person", s.sid, "listed in the application queue", purpose=purpose)
+        names[s.sid] = person.name
+    return names
+
+
 @bp.get("/queue")
 @signed_in("officer")
 def queue():
     codes, departments, everything = _scope()
     on = today()
     console = services().console
-    rows = [{"row": r, "card": card(r.submitted_on, r.time_limit_days, on), "days_left": days_left(r.decide_by)}
+    rows = [{"row": r, "card": card(r.submitted_on, r.time_limit_days, on), "days_left": days_left(r.decide_by),
+             "decides": may_decide(r.service), "opened": stated(r.subject.label, r.subject.sid) is not None}
             for r in console.queue(codes)]
-    return render_template("officer/queue.html", rows=rows, cards=console.cards(departments),
+    cards = console.cards(departments)
+    names = _names([item["row"].subject for item in rows] + [c.subject for c in cards])
+    return render_template("officer/queue.html", rows=rows, cards=cards, names=names,
                            everything=everything, department=visitor().data.get("department"),
                            role=visitor().role)
 

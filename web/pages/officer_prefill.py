@@ -1,6 +1,7 @@
 """一表通 at the window: the unified form for the services chosen (values, provenance, source, locked issued values,
-the materials checklist, the decision date), its print view, and filing one service's application from it. Reads of
-the record and of the relatives whose data fills the form are recorded with the officer's purpose."""
+the materials checklist, the decision date), its print view, and filing the ticked services' applications from it,
+which leads to their receipt. Reads of the record and of the relatives whose data fills the form are recorded with
+the officer's purpose."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from profiles.errors import NotFound, Rejected
 from profiles.matters import MatterOpen
 from profiles.prefill import PrefilledForm, prefill
 from profiles.rules import Snapshot
-from web.pages.applying import snapshots_for, submit
+from web.pages.applying import check_declared, snapshots_for, submit
 from web.pages.guards import purpose_for, record_view, services, signed_in, today
 from web.pages.officer_common import AUDIENCE, bilingual, bp, label_of, masked, material_name, service_name, term
 
@@ -73,7 +74,7 @@ def record_reads(label: str, sid: str, what: str, related: Mapping[str, Snapshot
 
 
 def render(kind: str, sid: str, purpose: str, codes: list[str], *, printing: bool = False, status: int = 200,
-           errors: dict | None = None, posted: Mapping[str, str] | None = None, chosen: str | None = None):
+           errors: dict | None = None, posted: Mapping[str, str] | None = None, chosen: list[str] | None = None):
     label = label_of(kind)
     errors = dict(errors or {})
     offered = choices(AUDIENCE[label])
@@ -92,7 +93,8 @@ def render(kind: str, sid: str, purpose: str, codes: list[str], *, printing: boo
         return render_template("officer/prefill.html", **page), 422
     record_reads(label, sid, "prefill " + ",".join(form.services), related, purpose)
     kinds = {m.mid: m.kind for snap in (snapshot, *related.values()) for m in snap.materials}
-    page.update(form=form, rows=field_rows(form, posted, kinds), chosen=chosen or form.services[0],
+    ticked = [c for c in form.services if c in (chosen or codes)] or [form.services[0]]  # to file: as chosen
+    page.update(form=form, rows=field_rows(form, posted, kinds), chosen=ticked,
                 checklist=[{"name": material_name(m.kind), "state": m.state, "expires_on": m.expires_on,
                             "services": [service_name(c) for c in m.services]} for m in form.materials],
                 related={role: other.subject_id for role, other in related.items()},
@@ -110,37 +112,55 @@ def prefill_form(kind: str, sid: str):
 @bp.post("/<any(persons, entities):kind>/<sid>/apply")
 @signed_in("officer")
 def apply(kind: str, sid: str):
-    """File one service's application from the unified form; the window collects the declared values."""
+    """File an application for each service ticked on the unified form, each through the use case (one matter
+    each), then show the one receipt of them all; the window collects the declared values. A service whose matter
+    already has an open application is reported next to the receipt while the others are filed."""
     label = label_of(kind)
     purpose = purpose_for(label, sid)
-    code = request.form.get("service") or ""
-    selected = [c for c in request.form.getlist("selected") if c] or [code]
+    codes = list(dict.fromkeys(c for c in request.form.getlist("service") if c))
+    selected = [c for c in request.form.getlist("selected") if c] or codes
     posted = {k.removeprefix(FIELD): v for k, v in request.form.items() if k.startswith(FIELD)}
-    service = services().catalog.services.get(code)
-    if service is None or service.audience != AUDIENCE[label]:
-        return render(kind, sid, purpose, selected, status=422, posted=posted,
+    catalog = services().catalog
+    if not codes or any(c not in catalog.services or catalog.services[c].audience != AUDIENCE[label] for c in codes):
+        return render(kind, sid, purpose, selected, status=422, posted=posted, chosen=codes,
                       errors={"service": _("choose a service from the list")})
     try:
         snapshot, related = snapshots_for(label, sid)
     except NotFound:
         abort(404)
-    own = prefill(snapshot, services().catalog, [code], today(), related)
-    values = unmask(own, posted)
-    try:
-        application, _form, errors = submit(label, sid, code, values)
-    except MatterOpen as exc:  # one open application per matter, whoever filed it: the officer is shown which
-        flash(_("An application for %(service)s is already open (%(aid)s): it cannot be filed twice. It is listed "
-                "under Applications below.", service=service_name(code), aid=exc.aid), "error")
+    values = {}
+    for code in codes:
+        own = prefill(snapshot, catalog, [code], today(), related)
+        values[code] = unmask(own, posted)
+        errors = check_declared(own, values[code])[1]
+        if errors:  # nothing is filed while any ticked service's form is incomplete
+            return render(kind, sid, purpose, selected, status=422, errors=errors, posted=posted, chosen=codes)
+    filed, notes = [], []
+    for code in codes:
+        try:
+            application, _form, errors = submit(label, sid, code, values[code])
+        except MatterOpen as exc:  # one open application per matter, whoever filed it: the officer is shown which
+            notes.append(_("Not filed: an application for %(service)s is already open (%(number)s).",
+                           service=service_name(code), number=services().applications.get(exc.aid).number or exc.aid))
+            continue
+        except Rejected as exc:
+            if exc.field != "reuse":
+                raise
+            errors = {"service": _("the materials on file changed meanwhile; check the form again")}
+        if errors and not filed:
+            # a reused material was superseded between the form and the filing: the form again, as it is now
+            return render(kind, sid, purpose, selected, status=422, posted=posted, chosen=codes, errors=errors)
+        if errors:
+            notes.append(_("Not filed: %(service)s; the materials on file changed meanwhile, check the form again.",
+                           service=service_name(code)))
+            continue
+        filed.append(application)
+    if not filed:
+        for note in notes:
+            flash(note, "error")
         return redirect(url_for(".profile", kind=kind, sid=sid) + "#h-applications", code=303)
-    except Rejected as exc:
-        if exc.field != "reuse":
-            raise
-        # a reused material was superseded between the form and the filing: show the form again, as it is now
-        return render(kind, sid, purpose, selected, status=422, posted=posted, chosen=code,
-                      errors={"service": _("the materials on file changed meanwhile; check the form again")})
-    if errors:
-        return render(kind, sid, purpose, selected, status=422, errors=errors, posted=posted, chosen=code)
-    record_reads(label, sid, f"filed application {code} at the window", related, purpose)
-    flash(_("Application filed: %(service)s, to be decided by %(day)s.", service=service_name(code),
-            day=application.decide_by.isoformat()), "ok")
-    return redirect(url_for(".profile", kind=kind, sid=sid), code=303)
+    record_reads(label, sid, f"filed application {','.join(a.service for a in filed)} at the window", related,
+                 purpose)
+    for note in notes:
+        flash(note, "error")
+    return redirect(url_for(".receipt", aid=filed[0].aid, also=[a.aid for a in filed[1:]]), code=303)
