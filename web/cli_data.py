@@ -30,7 +30,7 @@ from profiles.identifiers import InvalidIdentifier, parse_resident_id, parse_usc
 from profiles.materials import check_material
 from profiles.models import PERSON_RELATIONS, RELATION_TYPES, Entity, Material, Person, Relation
 from web.api.schemas import EntityIn, MaterialIn, PersonIn
-from web.api.subjects import normalise_phone
+from web.usecases.register import normalise_phone
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 SHOWN_REJECTS = 10

@@ -219,3 +219,73 @@ def test_an_event_the_subject_cannot_have_or_in_the_future_is_refused(catalog, s
         record_event(services, OFFICER, subject, kind, day, {}, ON)
     assert refused.value.field == field_at_fault and services.holdings.written == []
     assert record_event(services, OFFICER, PERSON, "marriage", ON, {"note": "登记"}, ON).kind == "marriage"
+
+
+# --- putting subjects on file, notices, reads ---------------------------------------------------------------------
+@dataclass
+class Recorder:
+    """Any repository: records each call by name, returns the first argument (what a repository echoes)."""
+
+    calls: list = field(default_factory=list)
+
+    def __getattr__(self, name: str):
+        def call(*args, **kwargs):
+            self.calls.append((name, args))
+            return args[0] if args else None
+        return call
+
+
+@dataclass
+class FakeAll:
+    subjects: Recorder = field(default_factory=Recorder)
+    preferences: Recorder = field(default_factory=Recorder)
+    personal: Recorder = field(default_factory=Recorder)
+    access_log: Recorder = field(default_factory=Recorder)
+    portal: Recorder = field(default_factory=Recorder)
+
+
+def test_a_person_is_put_on_file_from_the_parsed_number_or_refused_naming_it():
+    from web.usecases.register import register_person
+
+    services = FakeAll()
+    person = register_person(services, OFFICER, "440604-19900517-1230", " 张三 ", "13812345678", None, ON)
+    assert (person.id_number, person.name, person.phone, person.sex) == ("440604199005171230", "张三",
+                                                                         "+8613812345678", "M")
+    with pytest.raises(Rejected) as refused:
+        register_person(services, OFFICER, "440604199005171234", "李四", None, None, ON)
+    assert refused.value.field == "id_number" and len(services.subjects.calls) == 1
+
+
+@pytest.mark.parametrize(("uscc", "founded", "region", "field_at_fault"), [
+    ("91440604MA4W12345X", date(2018, 6, 1), None, "uscc"),
+    (None, date(2027, 1, 1), None, "established_on"),
+    (None, date(2018, 6, 1), "999999", "region"),
+])
+def test_an_entity_is_refused_naming_the_field(uscc, founded, region, field_at_fault):
+    from profiles.identifiers import uscc_check_digit
+    from web.usecases.register import register_entity
+
+    good = "91440604MA4W12345" + uscc_check_digit("91440604MA4W12345")
+    services = FakeAll()
+    with pytest.raises(Rejected) as refused:
+        register_entity(services, OFFICER, uscc or good, "佛山市示例有限公司", "limited_company", founded, region, ON)
+    assert refused.value.field == field_at_fault and services.subjects.calls == []
+
+
+@pytest.mark.parametrize(("opt_out", "expected"), [
+    (True, ["set", "opt_out_sms"]), (False, ["set", "lift_sms_opt_out"]), (None, ["set"])])
+def test_preferences_and_the_sms_opt_out(opt_out, expected):
+    from profiles.notices import Preferences
+    from web.usecases.notices import set_preferences
+
+    services = FakeAll()
+    set_preferences(services, CITIZEN, "p1", Preferences(channels=("sms",)), datetime.now(UTC), opt_out)
+    assert [name for name, _args in services.preferences.calls + services.personal.calls] == expected
+
+
+def test_a_read_is_recorded_with_its_actor_subject_and_purpose():
+    from web.usecases.reads import read_subject
+
+    services = FakeAll()
+    read_subject(services, OFFICER, SubjectRef.of("persons", "p1"), "窗口受理", "profile")
+    assert services.access_log.calls == [("record", (OFFICER, "Person", "p1", "窗口受理", "profile"))]

@@ -16,6 +16,8 @@ from flask import Response, abort, current_app, g, jsonify, make_response, reque
 from profiles.models import Actor
 from profiles.text import RefusedText, clean_text
 from web.errors import error_body
+from web.usecases.reads import read_subject
+from web.usecases.subjects import SubjectRef
 
 log = structlog.get_logger(__name__)
 MAX_PURPOSE = 200
@@ -109,7 +111,7 @@ def actor() -> Actor:
 
 def record_read(label: str, subject_id: str, what: str) -> None:
     """Write the access record for a read that is about to be answered (no record, no answer)."""
-    current_app.extensions["lifecycle"].access_log.record(g.actor, label, subject_id, g.purpose, what)
+    read_subject(current_app.extensions["lifecycle"], g.actor, SubjectRef(label, subject_id), g.purpose, what)
     g.recorded = True
 
 

@@ -10,10 +10,11 @@ from flask_smorest import Blueprint
 from notifier.scan import start_scan
 from profiles.errors import NotFound
 from profiles.notices import Preferences
-from web.api.auth import enforce, no_personal_data, reads_subject, record_read, roles
+from web.api.auth import actor, enforce, no_personal_data, reads_subject, record_read, roles
 from web.api.holdings import ensure_exists, label_of
 from web.api.notify_schemas import NoticeOut, PreferencesIn, PreferencesOut, ScanCreated, ScanIn, ScanOut
 from web.api.subjects import services, today
+from web.usecases import notices as usecases
 
 blp = Blueprint("notices", __name__, url_prefix="/api/v1", description="Notices, preferences and scans")
 blp.before_request(enforce)
@@ -45,7 +46,7 @@ class NoticeRead(MethodView):
         notices = services().notices
         if notices.get(nid) is None:
             raise NotFound("notice", nid)
-        notices.mark_read(nid, datetime.now(services().settings.zone))
+        usecases.mark_read(services(), actor(), nid, datetime.now(services().settings.zone))
         return notices.get(nid)
 
 
@@ -67,7 +68,7 @@ class PreferencesView(MethodView):
         """Replace how the person wants to be reached (consent per channel, language, quiet hours)."""
         prefs = Preferences(channels=tuple(body["channels"]), language=body["language"],
                             quiet_hours=body["quiet_hours"])
-        return services().preferences.set(pid, prefs, datetime.now(services().settings.zone))
+        return usecases.set_preferences(services(), actor(), pid, prefs, datetime.now(services().settings.zone))
 
 
 @blp.route("/scans")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 
 from flask import current_app
@@ -10,10 +9,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest import abort as api_abort
 
-from profiles.identifiers import InvalidIdentifier, parse_resident_id, parse_uscc, region_ever_existed
-from profiles.models import Entity, Person, Relation
+from profiles.identifiers import InvalidIdentifier, parse_resident_id, parse_uscc
+from profiles.models import Person
 from profiles.privacy import mask_email, mask_id_number, mask_phone
-from web.api.auth import enforce, no_personal_data, reads_subject, record_read, roles
+from web.api.auth import actor, enforce, no_personal_data, reads_subject, record_read, roles
 from web.api.schemas import (
     EntityIn,
     EntityOut,
@@ -24,6 +23,7 @@ from web.api.schemas import (
     RelationIn,
     RelationOut,
 )
+from web.usecases import register
 
 blp = Blueprint("subjects", __name__, url_prefix="/api/v1", description="Persons, entities and their relations")
 blp.before_request(enforce)
@@ -40,10 +40,6 @@ def today() -> date:
     return datetime.now(services().settings.zone).date()
 
 
-def unprocessable(field: str, reason: str):
-    api_abort(422, message=f"{field}: {reason}", messages={"json": {field: [reason]}})
-
-
 def person_view(p: Person) -> dict:
     view = {"pid": p.pid, "id_number_masked": mask_id_number(p.id_number), "name": p.name,
             "birth_date": p.birth_date, "sex": p.sex, "region": p.region}
@@ -54,13 +50,6 @@ def person_view(p: Person) -> dict:
     return view
 
 
-def normalise_phone(phone: str | None) -> str | None:
-    """Mainland mobiles are stored in E.164 (+86...), the form SMS providers take."""
-    if phone and not phone.startswith("+"):
-        return "+86" + phone
-    return phone
-
-
 @blp.route("/persons")
 class Persons(MethodView):
     @roles(*WRITERS)
@@ -69,14 +58,8 @@ class Persons(MethodView):
     @blp.response(201, PersonOut)
     def post(self, body: dict):
         """Record a natural person, keyed by resident ID number (stored encrypted, looked up by blind index)."""
-        try:
-            rid = parse_resident_id(body["id_number"], today())
-        except InvalidIdentifier as exc:
-            unprocessable("id_number", exc.reason)
-        person = Person(pid=str(uuid.uuid4()), id_number=rid.number, name=body["name"].strip(),
-                        birth_date=rid.birth_date, sex=rid.sex, region=rid.region,
-                        phone=normalise_phone(body.get("phone")), email=body.get("email"))
-        return person_view(services().subjects.add_person(person))
+        return person_view(register.register_person(services(), actor(), body["id_number"], body["name"],
+                                                    body.get("phone"), body.get("email"), today()))
 
     @roles(*READERS)
     @reads_subject
@@ -113,18 +96,8 @@ class Entities(MethodView):
     @blp.response(201, EntityOut)
     def post(self, body: dict):
         """Record a legal entity, keyed by its unified social credit code."""
-        try:
-            uscc = parse_uscc(body["uscc"])
-        except InvalidIdentifier as exc:
-            unprocessable("uscc", exc.reason)
-        if body["established_on"] > today():
-            unprocessable("established_on", "the founding date is in the future")
-        region = body.get("region") or uscc[2:8]
-        if not region_ever_existed(region):
-            unprocessable("region", "no such administrative division code has ever existed")
-        entity = Entity(eid=str(uuid.uuid4()), uscc=uscc, name=body["name"].strip(), kind=body["kind"],
-                        established_on=body["established_on"], region=region)
-        return services().subjects.add_entity(entity)
+        return register.register_entity(services(), actor(), body["uscc"], body["name"], body["kind"],
+                                        body["established_on"], body.get("region"), today())
 
     @roles(*READERS)
     @reads_subject
@@ -160,4 +133,4 @@ class Relations(MethodView):
     @blp.response(201, RelationOut)
     def post(self, body: dict):
         """Link a person to a person (family) or to an entity (legal representative, shareholder, employee)."""
-        return services().subjects.relate(Relation(body["from_id"], body["to_id"], body["type"]))
+        return register.relate(services(), actor(), body["from_id"], body["to_id"], body["type"])

@@ -16,6 +16,7 @@ from web.pages import citizen_forms as forms
 from web.pages import citizen_life as life
 from web.pages import citizen_view as view
 from web.pages.guards import acting_for, refuse, safe_next, services, signed_in, visitor
+from web.usecases.notices import mark_read
 
 bp = Blueprint("citizen", __name__, url_prefix="/me")
 links = Blueprint("links", __name__)  # /n/<nid>, outside /me: the short link in an SMS or e-mail
@@ -42,7 +43,7 @@ def read_notice(nid: str):
     notice = services().notices.get(nid)
     if notice is None or notice.recipient_id != visitor().pid:
         refuse(404, f"notice {nid} is not addressed to the citizen")
-    services().notices.mark_read(nid, datetime.now(services().settings.zone))
+    mark_read(services(), visitor().actor, nid, datetime.now(services().settings.zone))
     return redirect(safe_next(request.form.get("next"), url_for("citizen.home")) + "#inbox", code=303)
 
 
@@ -120,7 +121,7 @@ def notice_link(nid: str):
     notice = services().notices.get(nid)
     if notice is None or notice.recipient_id != visitor().pid:
         refuse(404, f"notice {nid} is not addressed to the citizen")
-    services().notices.mark_read(nid, datetime.now(services().settings.zone))
+    mark_read(services(), visitor().actor, nid, datetime.now(services().settings.zone))
     if not notice.aid:
         return redirect(url_for("citizen.home") + "#inbox", code=303)
     try:

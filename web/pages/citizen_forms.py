@@ -19,6 +19,7 @@ from web.pages.applying import check_declared, snapshots_for, submit
 from web.pages.citizen_view import page_url, review_url
 from web.pages.guards import services, today, visitor
 from web.pages.i18n import is_chinese
+from web.usecases.notices import set_preferences
 
 CONFIRM = "yes"
 
@@ -148,12 +149,9 @@ def preferences():
     chosen, errors = check_preferences(typed)
     if errors:
         return _preferences_page(typed, errors, 422)
-    now = datetime.now(services().settings.zone)
-    store.set(pid, chosen, now)
-    if typed["sms_opt_out"]:
-        store.opt_out_sms(pid, "chosen on the personal page", now)
-    elif current.sms_opted_out:  # unticked: the person says SMS may come again (when SMS is among the channels)
-        services().personal.lift_sms_opt_out(pid, now)
+    # unticked after an opt-out: the person says SMS may come again (when SMS is among the channels)
+    opt_out = True if typed["sms_opt_out"] else (False if current.sms_opted_out else None)
+    set_preferences(services(), visitor().actor, pid, chosen, datetime.now(services().settings.zone), opt_out)
     flash(_("Your preferences are saved."), "success")
     return redirect(request.path, code=303)
 

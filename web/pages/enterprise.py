@@ -18,6 +18,7 @@ from web.pages.access_words import what_said
 from web.pages.application_life import numbered
 from web.pages.enterprise_view import WITHIN_DAYS, annual_report, coming_up, mask_number
 from web.pages.guards import refuse, services, signed_in, today, visitor
+from web.usecases.notices import mark_read
 
 bp = Blueprint("enterprise", __name__, url_prefix="/biz")
 
@@ -81,7 +82,7 @@ def home():
 @signed_in("business")
 def notice_read(nid: str):
     own_notice(business_id(), nid)
-    services().notices.mark_read(nid, datetime.now(services().settings.zone))
+    mark_read(services(), visitor().actor, nid, datetime.now(services().settings.zone))
     flash(_("Marked as read."), "success")
     return redirect(url_for("enterprise.home", _anchor="notices"), code=303)
 
@@ -91,7 +92,7 @@ def notice_read(nid: str):
 def notice_open(nid: str):
     """Where a reminder's link lands for a business: read now, on to the prefilled application it is about."""
     notice = own_notice(business_id(), nid)
-    services().notices.mark_read(nid, datetime.now(services().settings.zone))
+    mark_read(services(), visitor().actor, nid, datetime.now(services().settings.zone))
     if notice.aid:
         return redirect(url_for("enterprise.application", aid=notice.aid), code=303)
     return redirect(url_for("enterprise.home", _anchor="notices"), code=303)

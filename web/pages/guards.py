@@ -15,6 +15,8 @@ from flask import abort, current_app, redirect, request, url_for
 from profiles.models import Actor
 from web.pages import sessions
 from web.pages.sessions import Visitor
+from web.usecases.reads import read_subject, record_refusal
+from web.usecases.subjects import SubjectRef
 
 PURPOSE_TTL_S = 30 * 60  # a stated purpose covers the officer's pages of that record for this long
 MAX_PURPOSE = 200
@@ -71,7 +73,7 @@ def refuse(status: int, reason: str) -> None:
     """Record the attempt (who, which path, why), then answer 403 or 404. Never returns."""
     who = sessions.current()
     actor = who.actor if who else Actor(name=f"anonymous {request.remote_addr}", role="anonymous")
-    services().portal.refuse(actor, request.full_path.rstrip("?"), reason)
+    record_refusal(services(), actor, request.full_path.rstrip("?"), reason)
     abort(status)
 
 
@@ -107,4 +109,4 @@ def purpose_for(label: str, subject_id: str) -> str:
 def record_view(label: str, subject_id: str, what: str, purpose: str | None = None) -> None:
     """An officer's read of a record, written to the access log the citizen sees before the page is answered."""
     v = visitor()
-    services().access_log.record(v.actor, label, subject_id, purpose or purpose_for(label, subject_id), what)
+    read_subject(services(), v.actor, SubjectRef(label, subject_id), purpose or purpose_for(label, subject_id), what)

@@ -15,6 +15,7 @@ from web.pages import sessions
 from web.pages.guards import safe_next, services, today
 from web.pages.i18n import LANGUAGES
 from web.pages.limits import limiter
+from web.usecases.accounts import sign_in_officer
 
 bp = Blueprint("login", __name__)
 HOME = {"citizen": "citizen.home", "business": "enterprise.home", "officer": "officer.home"}
@@ -148,7 +149,7 @@ def officer():
         errors["password"] = _("required")
     if errors:
         return _form("login/officer.html", 422, username=username, errors=errors)
-    found = services().officers.sign_in(username, password)
+    found = sign_in_officer(services(), username, password)
     if found is None:
         return _form("login/officer.html", 422, username=username,
                      errors={"password": _("user name or password is wrong")})

@@ -12,8 +12,9 @@ from flask_babel import lazy_gettext as _l
 from graph.apikeys import ROLES, ApiKeyInfo
 from profiles.errors import NotFound
 from web.pages.applying import form_text
-from web.pages.guards import services, signed_in
+from web.pages.guards import services, signed_in, visitor
 from web.pages.officer_common import bp
+from web.usecases.accounts import create_api_key, revoke_api_key
 
 ADMINS = ("admin",)
 MAX_NAME = 100
@@ -55,7 +56,7 @@ def create_key():
         errors["role"] = _("choose a role from the list")
     if errors:
         return _list_page(422, errors, name, role)
-    key = services().api_keys.create(name, role)
+    key = create_api_key(services(), visitor().actor, name, role)
     answer = make_response(render_template("officer/key_created.html", key=key, name=name,
                                            role=ROLE_NAMES[role]))
     answer.headers["Cache-Control"] = "no-store"  # the secret exists nowhere else: no cache may keep a copy
@@ -70,7 +71,7 @@ def revoke_key(kid: str):
     try:
         if request.method == "GET":
             return render_template("officer/key_revoke.html", key=_row(keys.get(kid)))
-        done = keys.revoke(kid)
+        done = revoke_api_key(services(), visitor().actor, kid)
     except NotFound:
         abort(404)
     if done.already:
