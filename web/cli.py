@@ -18,7 +18,10 @@ from profiles.audit import ChainBroken, NoAuditKey, Verdict
 from profiles.catalog import CatalogError, check_catalog, load_catalog
 from profiles.config import load
 from profiles.errors import NotFound
+from profiles.models import Actor
+from web.usecases.accounts import create_api_key, revoke_api_key
 
+OPERATOR = Actor("operator (command line)", "admin")  # who the use cases called from here act as
 
 def init_app(app: Flask) -> None:
     from web import cli_data, cli_jobs, cli_officers
@@ -65,7 +68,7 @@ def apikey_group() -> None:
 @with_appcontext
 def apikey_create(role: str, name: str) -> None:
     try:
-        key = current_app.extensions["lifecycle"].api_keys.create(name, role)
+        key = create_api_key(current_app.extensions["lifecycle"], OPERATOR, name, role)
     except ValueError as exc:
         raise click.ClickException(f"name: {exc}") from exc
     click.echo(key)
@@ -94,7 +97,7 @@ def apikey_revoke(key_id: str) -> None:
     # The whole key is accepted too: whoever holds a leaked one can end it without looking its id up.
     kid = key_id.strip().split("_")[1] if key_id.strip().startswith("lk_") else key_id.strip()
     try:
-        done = services.api_keys.revoke(kid)
+        done = revoke_api_key(services, OPERATOR, kid)
     except NotFound as exc:
         raise click.ClickException(f"no API key with id {kid!r} (`apikey list` shows the ids)") from exc
     at = _when(done.key.revoked_at, services.settings.zone)
