@@ -40,10 +40,13 @@ def person(pid: str):
 @bp.route("/notices/<nid>/read", methods=["POST"])
 @signed_in("citizen")
 def read_notice(nid: str):
-    notice = services().notices.get(nid)
-    if notice is None or notice.recipient_id != visitor().pid:
-        refuse(404, f"notice {nid} is not addressed to the citizen")
-    mark_read(services(), visitor().actor, nid, datetime.now(services().settings.zone))
+    """Mark a card read: its notice, and the card's other unread notices of the same matter (`also`)."""
+    now = datetime.now(services().settings.zone)
+    for one in [nid, *request.form.getlist("also")[:20]]:
+        notice = services().notices.get(one)
+        if notice is None or notice.recipient_id != visitor().pid:
+            refuse(404, f"notice {one} is not addressed to the citizen")
+        mark_read(services(), visitor().actor, one, now)
     return redirect(safe_next(request.form.get("next"), url_for("citizen.home")) + "#inbox", code=303)
 
 

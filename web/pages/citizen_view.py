@@ -77,24 +77,39 @@ def coming_up(snapshot, related, applications: list[dict], as_of) -> list[dict]:
 
 
 def inbox(pid: str, relation: str, wards: list[str]) -> list[dict]:
-    """The visitor's notices (about themselves and their wards); on a ward's page, those about the ward. The
-    inbox's own notices first, then the SMS and e-mail copies; newest first within each."""
+    """The visitor's notices (about themselves and their wards; on a ward's page, those about the ward) as one card
+    per matter, newest first: the matter's state now (due with a prefilled form, filed, returned, decided, or
+    handled by another application), what the latest notice says, and each delivery (inbox, SMS, e-mail) as a
+    detail of the card, not a card of its own."""
     me = visitor().pid
     notices = services().notices.for_recipient("Person", me)
     if relation == "ward":
         notices = [n for n in notices if n.subject_id == pid]
     zone = services().settings.zone
+    statuses = {a["aid"]: a["status"] for sid in {n.subject_id for n in notices}
+                for a in services().portal.applications_of("Person", sid)}
+    cards: dict[tuple, list] = {}
+    for n in sorted(notices, key=lambda n: -(n.created_at or datetime.min).timestamp()):
+        cards.setdefault((n.aid,) if n.aid else (n.subject_id, n.service, n.due_on), []).append(n)
     rows = []
-    for n in sorted(notices, key=lambda n: (n.channel != "inbox", -(n.created_at or datetime.min).timestamp())):
-        about = None if n.subject_id == me else (_name(n.subject_id) if n.subject_id in wards else None)
-        decision = n.kind in DECISION_KINDS.values()  # a decision's words (its note) are rendered, not stored
+    for group in cards.values():
+        latest = next((n for n in group if n.channel == "inbox"), group[0])
+        status = statuses.get(latest.aid) if latest.aid else None
+        decision = latest.kind in DECISION_KINDS.values()  # a decision's words (its note) are rendered, not stored
         rows.append({
-            "nid": n.nid, "kind": words.notice_kind(n.kind), "service": words.service_name(n.service),
-            "due_on": n.due_on, "channel": words.channel(n.channel), "unread": n.read_at is None,
-            "at": n.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if n.created_at else "",
-            "about": about, "url": notice_url(n, wards), "decision": decision,
-            "text": inbox_text(services(), n, "zh-CN" if is_chinese() else "en").text
-            if decision and n.channel == "inbox" else None,
+            "nid": latest.nid, "unread_nids": [n.nid for n in group if n.read_at is None and n.channel == "inbox"],
+            "kind": words.notice_kind(latest.kind), "service": words.service_name(latest.service),
+            "due_on": latest.due_on, "decision": decision, "status": status,
+            "status_said": words.application_status(status) if status else None,
+            "tone": words.status_tone(status) if status else "none",
+            "about": None if latest.subject_id == me else (_name(latest.subject_id)
+                                                           if latest.subject_id in wards else None),
+            "url": notice_url(latest, wards) if status != "settled" else None,
+            "text": inbox_text(services(), latest, "zh-CN" if is_chinese() else "en").text
+            if decision and latest.channel == "inbox" else None,
+            "deliveries": [{"channel": words.channel(n.channel), "kind": words.notice_kind(n.kind),
+                            "at": n.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if n.created_at else ""}
+                           for n in group],
         })
     return rows
 
