@@ -5,7 +5,7 @@ coming up with the draft or form that settles each, the reasons in words, and a 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from flask_babel import gettext as _
@@ -18,16 +18,29 @@ from profiles.rules import DueItem, Snapshot
 from web.pages.i18n import is_chinese
 
 ANNUAL_REPORT = "enterprise_annual_report"  # profiles/catalog/services/enterprise_annual_report.yaml
+REPORT_YEAR = "report_year"  # its form field naming the year the report is about
+FILING_PERIOD = "filing.report_year"  # the source shown for that field when the page fixes it
 WITHIN_DAYS = 365
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """A report whose filing window closed without it. Late filing (补报) is still accepted, and it is what lets
+    the business ask to leave the list of businesses with abnormal operations (经营异常名录)."""
+
+    report_year: int
+    opens_on: date
+    due_on: date
 
 
 @dataclass(frozen=True)
 class AnnualReport:
     """Where this business stands with its annual report (年报).
 
-    state: due (the window is open and it is not filed), filed (filed in this year's window), missed (this year's
-    window closed without it), first (established this year: the first report is due next year), waiting (the
-    window has not opened yet)."""
+    state: due (the window is open and it is not filed), filed (filed in this year's window), filed_late (filed
+    after this year's window closed), missed (this year's window closed without it), first (established this
+    year: the first report is due next year), waiting (the window has not opened yet).
+    overdue: the reports of the last two years whose window closed without them, newest first."""
 
     state: str
     report_year: int  # the year the report is about
@@ -36,6 +49,20 @@ class AnnualReport:
     days_left: int | None = None
     filed_on: date | None = None
     next_opens_on: date | None = None  # the following window, when this one is settled or closed
+    overdue: tuple[Overdue, ...] = ()
+
+    @property
+    def late(self) -> Overdue | None:
+        """The overdue report the business can file now: while this year's report is due it goes first (a filing
+        in the window settles this year's report, profiles/rules.py), so one annual report is filed at a time."""
+        return self.overdue[0] if self.overdue and self.state != "due" else None
+
+    @property
+    def queued(self) -> Overdue | None:
+        """An overdue report that waits for the one to file first (this year's while it is due, else the newer
+        overdue one)."""
+        rest = self.overdue if self.state == "due" else self.overdue[1:]
+        return rest[0] if rest else None
 
 
 def yearly_trigger(service: model.Service) -> model.YearlyTrigger:
@@ -56,23 +83,49 @@ def annual_report(snapshot: Snapshot, catalog: model.Catalog, items: list[DueIte
         first = entity.established_on.year + 1
         return AnnualReport("first", entity.established_on.year, t.window_from.in_year(first),
                             t.window_to.in_year(first))
-    filed = _filed_on(snapshot, t, opens, closes)
-    if filed is not None:
-        return AnnualReport("filed", today.year - 1, opens, closes, filed_on=filed, next_opens_on=following)
+    current = today.year - 1
+    filed = filed_reports(snapshot, t, today)
+    overdue = tuple(Overdue(year, t.window_from.in_year(year + 1), t.window_to.in_year(year + 1))
+                    for year in (current, current - 1)
+                    if year >= entity.established_on.year and year not in filed
+                    and t.window_to.in_year(year + 1) < today)
+    if current in filed:
+        state = "filed" if filed[current] <= closes else "filed_late"
+        return AnnualReport(state, current, opens, closes, filed_on=filed[current], next_opens_on=following,
+                            overdue=overdue)
     if today < opens:
-        return AnnualReport("waiting", today.year - 1, opens, closes, days_left=(closes - today).days)
+        return AnnualReport("waiting", current, opens, closes, days_left=(closes - today).days, overdue=overdue)
     if today <= closes:
-        return AnnualReport("due", today.year - 1, opens, closes, days_left=(closes - today).days)
-    return AnnualReport("missed", today.year - 1, opens, closes,
-                        next_opens_on=item.opens_on if item else following)
+        return AnnualReport("due", current, opens, closes, days_left=(closes - today).days, overdue=overdue)
+    return AnnualReport("missed", current, opens, closes, next_opens_on=item.opens_on if item else following,
+                        overdue=overdue)
 
 
-def _filed_on(snapshot: Snapshot, t: model.YearlyTrigger, opens: date, closes: date) -> date | None:
-    """The report filed in this year's window: the register's event, or an application submitted here."""
-    days = [e.occurred_on for e in snapshot.events if e.kind == t.done_event and opens <= e.occurred_on <= closes]
-    days += [a.submitted_on for a in snapshot.applications
-             if a.service == ANNUAL_REPORT and a.submitted_on is not None and opens <= a.submitted_on <= closes]
-    return max(days, default=None)
+def filed_reports(snapshot: Snapshot, t: model.YearlyTrigger, today: date) -> dict[int, date]:
+    """Which of the last two years' reports were filed, and when: the register's events and the applications
+    submitted here, each taken as the report of the newest year whose window had opened by its day and that no
+    earlier filing was for. So the first filing in a window is that window's report, as profiles/rules.py settles
+    it, and a later one (a late filing, 补报) is the older report's."""
+    years = (today.year - 2, today.year - 1)
+    days = sorted([e.occurred_on for e in snapshot.events if e.kind == t.done_event] +
+                  [a.submitted_on for a in snapshot.applications
+                   if a.service == ANNUAL_REPORT and a.submitted_on is not None])
+    filed: dict[int, date] = {}
+    for day in days:
+        open_years = [y for y in years if y not in filed and t.window_from.in_year(y + 1) <= day <= today]
+        if open_years:
+            filed[max(open_years)] = day
+    return filed
+
+
+def filing_year(report: AnnualReport | None) -> int | None:
+    """The report year a filing made today is for: this year's report while it is due, else the overdue one the
+    business can file now; None when there is nothing to file."""
+    if report is None:
+        return None
+    if report.state == "due":
+        return report.report_year
+    return report.late.report_year if report.late else None
 
 
 @dataclass(frozen=True)
@@ -143,6 +196,16 @@ def shown(name: str, source: str | None, value: str | None) -> str:
     return mask(value) if mask else value
 
 
+def with_report_year(form: PrefilledForm, year: int | None) -> PrefilledForm:
+    """The annual report's form with its year filled in and locked: the page, not the applicant, says which report
+    a filing is (this year's, or an overdue one filed late), so two years' reports are never confused."""
+    if year is None:
+        return form
+    return replace(form, fields=tuple(
+        replace(f, value=str(year), provenance="period", source=FILING_PERIOD, locked=True)
+        if f.name == REPORT_YEAR else f for f in form.fields))
+
+
 def keep_on_file(fields: Iterable[PrefilledField], posted: dict[str, str]) -> dict[str, str]:
     """An editable value that is masked on the page (a phone on file) is not sent back in clear: left empty, it
     means "keep what is on file"."""
@@ -189,6 +252,8 @@ def source_text(source: str | None, catalog: model.Catalog) -> str:
     """Where a prefilled value comes from, in words."""
     if source is None:
         return _("Asked of you")
+    if source == FILING_PERIOD:
+        return _("The report this filing is for")
     if source.startswith("material["):
         spec = catalog.materials.get(source.removeprefix("material[").partition("]")[0])
         if spec is not None:
