@@ -9,7 +9,7 @@ import neo4j
 
 from graph.holdings import HOLDER_KEYS, Holdings
 from graph.subjects import Subjects, entity_from
-from profiles.errors import NotFound
+from profiles.errors import NotFound, Rejected
 from profiles.models import LifeEvent
 from profiles.rules import Applied, Snapshot
 
@@ -58,6 +58,20 @@ class Snapshots:
             related["parent"] = self.load("Person", snapshot.guardians[0])
         if snapshot.legal_reps:
             related["legal_rep"] = self.load("Person", snapshot.legal_reps[0])
+        return snapshot, related
+
+    def load_with_applicant(self, label: str, subject_id: str, applicant: str | None
+                            ) -> tuple[Snapshot, dict[str, Snapshot]]:
+        """As `load_with_related`, with the person at the window (`applicant`: one of the subject's living parents or
+        guardians, or one of its legal representatives) filling the applicant fields instead of the first; None
+        means the first. Anyone else is refused (`Rejected` on `applicant`), so a form never reads a stranger."""
+        snapshot = self.load(label, subject_id)
+        if applicant is not None and applicant not in (*snapshot.guardians, *snapshot.legal_reps):
+            raise Rejected("applicant", "not a parent, guardian or legal representative of this subject")
+        related = {}
+        for role, pids in (("parent", snapshot.guardians), ("legal_rep", snapshot.legal_reps)):
+            if pids:
+                related[role] = self.load("Person", applicant if applicant in pids else pids[0])
         return snapshot, related
 
     def load_many(self, label: str, subject_ids: list[str]) -> dict[str, Snapshot]:

@@ -1,7 +1,8 @@
-"""一表通 at the window: the unified form for the services chosen (values, provenance, source, locked issued values,
-the materials checklist, the decision date), its print view, and filing the ticked services' applications from it,
-which leads to their receipt. Reads of the record and of the relatives whose data fills the form are recorded with
-the officer's purpose."""
+"""一表通 at the window: the unified form for the services chosen (pre-ticked with those due for the subject now), from
+the record and from the one person at the window (which parent or guardian, which legal representative); a warning
+with its reason for each service not due, which is filed only when the officer confirms it; its print view; and
+filing the ticked services at once, under one receipt. Reads of the record and of the person whose data fills the
+form are recorded with the officer's purpose."""
 
 from __future__ import annotations
 
@@ -9,22 +10,75 @@ from collections.abc import Mapping
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from profiles.due_now import NotDue, due_now, why_not_due
 from profiles.errors import NotFound, Rejected
-from profiles.matters import MatterOpen
+from profiles.matters import OPEN, MatterOpen
 from profiles.prefill import PrefilledForm, prefill
 from profiles.rules import Snapshot
-from web.pages.applying import check_declared, snapshots_for, submit
-from web.pages.guards import purpose_for, record_view, services, signed_in, today
-from web.pages.officer_common import AUDIENCE, bilingual, bp, label_of, masked, material_name, service_name, term
+from web.pages.applying import check_declared
+from web.pages.guards import purpose_for, record_view, services, signed_in, today, visitor
+from web.pages.officer_common import (
+    AUDIENCE,
+    bilingual,
+    bp,
+    label_of,
+    masked,
+    material_name,
+    relation,
+    service_name,
+    term,
+)
+from web.usecases import applications as usecases
+from web.usecases.subjects import SubjectRef
 
 FIELD = "field."  # form inputs of the unified form are named field.<name>, apart from the page's own inputs
+FILLED_BY = ("parent", "entity.legal_rep")  # source heads whose values come from the person at the window
+WHY = {  # profiles.due_now.NotDue.why -> the reason in plain words
+    "deceased": _l("the person died on %(on)s"),
+    "applied": _l("an application for it was filed on %(on)s"),
+    "done_material": _l("the %(material)s is already on file (issued on %(on)s)"),
+    "done_event": _l("already done: %(event)s on %(on)s"),
+    "valid_until": _l("the %(material)s is valid until %(on)s; it can be renewed from %(since)s"),
+    "long_term": _l("the %(material)s on file is valid long-term"),
+    "not_on_file": _l("there is no %(material)s on file to renew"),
+    "too_young": _l("the person is %(age)s; this is for the age of %(at_age)s, from %(on)s"),
+    "retirement_age": _l("the person is %(age)s; the claim is from the statutory retirement age, on %(on)s"),
+    "past_age": _l("the person is %(age)s; this was due at the age of %(at_age)s, on %(on)s"),
+    "retirement_past": _l("the statutory retirement age was reached on %(on)s; check that no claim was made"),
+    "newborn_past": _l("the child is %(age)s; this is for newborns, due by %(on)s after the birth on %(since)s"),
+    "newborn_late": _l("this was due by %(on)s, after the birth on %(since)s"),
+    "event_past": _l("the %(event)s was on %(since)s; this was due by %(on)s"),
+    "no_event": _l("no %(event)s is on file"),
+    "window_ahead": _l("it is done from %(since)s to %(on)s"),
+    "first_year": _l("the business was established on %(on)s; this is due from the following year"),
+    "no_rule": _l("nothing on file makes it due"),
+}
 
 
 def choices(audience: str) -> list:
     """The services for this audience: bundles (一件事) first, then by name."""
     found = [s for s in services().catalog.services.values() if s.audience == audience]
     return sorted(found, key=lambda s: (not s.bundle, service_name(s.code)))
+
+
+def pre_ticked(due: Mapping, offered: list) -> list[str]:
+    """The services due now, a bundle in place of the due services it files together."""
+    codes = [s.code for s in offered if s.code in due]
+    covered = {c for s in offered if s.code in due for c in s.bundle}
+    return [c for c in codes if c not in covered]
+
+
+def reason_words(code: str, reason: NotDue) -> str:
+    why = "newborn_late" if reason.why == "newborn_past" and not reason.age else reason.why
+    words = str(WHY[why]) % {
+        "on": reason.on.isoformat() if reason.on else "—", "since": reason.since.isoformat() if reason.since else "—",
+        "material": material_name(reason.material or ""), "event": term("event", reason.event),
+        "age": reason.age, "at_age": reason.at_age}
+    if reason.service != code:  # a bundle: the reason its service gives
+        return _("%(service)s: %(reason)s", service=service_name(reason.service), reason=words)
+    return words
 
 
 def source_text(source: str | None) -> str:
@@ -73,18 +127,62 @@ def record_reads(label: str, sid: str, what: str, related: Mapping[str, Snapshot
         record_view("Person", other.subject_id, f"{what} (as {role} of {sid})", purpose=purpose)
 
 
-def render(kind: str, sid: str, purpose: str, codes: list[str], *, printing: bool = False, status: int = 200,
-           errors: dict | None = None, posted: Mapping[str, str] | None = None, chosen: list[str] | None = None):
+def load(label: str, sid: str, applicant: str | None, errors: dict) -> tuple[Snapshot, dict[str, Snapshot]]:
+    """The subject's snapshot and the person at the window's (`applicant`, else the first); an applicant who is not
+    the subject's parent, guardian or legal representative is named in `errors` and the first is taken."""
+    try:
+        try:
+            return services().snapshots.load_with_applicant(label, sid, applicant)
+        except Rejected:
+            errors["applicant"] = _("choose who is at the window from the list")
+            return services().snapshots.load_with_applicant(label, sid, None)
+    except NotFound:
+        abort(404)
+        raise AssertionError("unreachable") from None
+
+
+def at_the_window(label: str, sid: str, snapshot: Snapshot, form: PrefilledForm) -> list[dict]:
+    """Who may stand at the window for the subject, when the form has fields they fill and there is a choice."""
+    people = snapshot.guardians or snapshot.legal_reps
+    if len(people) < 2 or not any((f.source or "").rpartition(".")[0] in FILLED_BY for f in form.fields):
+        return []
+    links = {link.other_id: link for link in services().portal.links(label, sid) if not link.outgoing}
+    return [{"pid": pid, "name": links[pid].name if pid in links else "—",
+             "relation": relation(links[pid].type, False) if pid in links else ""} for pid in people]
+
+
+def warnings(label: str, sid: str, snapshot: Snapshot, codes: tuple[str, ...], due: dict) -> dict[str, dict]:
+    """For each service not due: the reason, and the open application's number when one is (it is not filed
+    again, so there is nothing to confirm)."""
+    catalog, on = services().catalog, today()
+    reasons = {c: r for c in codes if (r := why_not_due(snapshot, catalog, c, on, due)) is not None}
+    if not reasons:
+        return {}
+    open_ = {a["service"]: a["number"] or a["aid"] for a in services().portal.applications_of(label, sid)
+             if a["status"] in OPEN}
+    return {c: {"reason": reason_words(c, r), "open": open_.get(c)} for c, r in reasons.items()}
+
+
+def render(kind: str, sid: str, purpose: str, codes: list[str], *, applicant: str | None = None,
+           pretick: bool = False, printing: bool = False, status: int = 200, errors: dict | None = None,
+           posted: Mapping[str, str] | None = None, chosen: list[str] | None = None,
+           confirmed: set[str] | None = None):
     label = label_of(kind)
     errors = dict(errors or {})
     offered = choices(AUDIENCE[label])
-    page = {"kind": kind, "sid": sid, "offered": offered, "selected": codes, "errors": errors, "form": None}
-    if not codes:
+    page = {"kind": kind, "sid": sid, "offered": offered, "selected": codes, "errors": errors, "form": None,
+            "due": {}, "pretick": False, "people": [], "applicant": None}
+    if not codes and not pretick:
         return render_template("officer/prefill.html", **page), status
-    try:
-        snapshot, related = snapshots_for(label, sid)
-    except NotFound:
-        abort(404)
+    snapshot, related = load(label, sid, applicant, errors)
+    status = 422 if "applicant" in errors else status
+    due = due_now(snapshot, services().catalog, today())
+    if pretick:
+        codes = pre_ticked(due, offered)
+    page.update(selected=codes, due=due, pretick=pretick and bool(codes))
+    if not codes:  # nothing due: the chooser says so much about the record
+        record_view(label, sid, "services due at the window", purpose=purpose)
+        return render_template("officer/prefill.html", **page), status
     try:
         form = prefill(snapshot, services().catalog, codes, today(), related)
     except Rejected as exc:
@@ -94,10 +192,13 @@ def render(kind: str, sid: str, purpose: str, codes: list[str], *, printing: boo
     record_reads(label, sid, "prefill " + ",".join(form.services), related, purpose)
     kinds = {m.mid: m.kind for snap in (snapshot, *related.values()) for m in snap.materials}
     ticked = [c for c in form.services if c in (chosen or codes)] or [form.services[0]]  # to file: as chosen
-    page.update(form=form, rows=field_rows(form, posted, kinds), chosen=ticked,
+    filler = related.get("parent") or related.get("legal_rep")
+    page.update(form=form, rows=field_rows(form, posted, kinds), chosen=ticked, confirmed=confirmed or set(),
                 checklist=[{"name": material_name(m.kind), "state": m.state, "expires_on": m.expires_on,
                             "services": [service_name(c) for c in m.services]} for m in form.materials],
                 related={role: other.subject_id for role, other in related.items()},
+                people=at_the_window(label, sid, snapshot, form), applicant=filler.subject_id if filler else None,
+                warnings=warnings(label, sid, snapshot, form.services, due),
                 title=(snapshot.person or snapshot.entity).name)
     return render_template("officer/print.html" if printing else "officer/prefill.html", **page), status
 
@@ -105,62 +206,72 @@ def render(kind: str, sid: str, purpose: str, codes: list[str], *, printing: boo
 @bp.get("/<any(persons, entities):kind>/<sid>/prefill")
 @signed_in("officer")
 def prefill_form(kind: str, sid: str):
+    """Opened without a choice, the services due now are pre-ticked and filled in; `pick=1` marks the officer's own
+    choice (even of nothing)."""
     purpose = purpose_for(label_of(kind), sid)
-    return render(kind, sid, purpose, request.args.getlist("services"), printing=request.args.get("print") == "1")
+    codes = request.args.getlist("services")
+    return render(kind, sid, purpose, codes, applicant=request.args.get("applicant") or None,
+                  pretick=not codes and request.args.get("pick") != "1", printing=request.args.get("print") == "1")
 
 
 @bp.post("/<any(persons, entities):kind>/<sid>/apply")
 @signed_in("officer")
 def apply(kind: str, sid: str):
     """File an application for each service ticked on the unified form, each through the use case (one matter
-    each), then show the one receipt of them all; the window collects the declared values. A service whose matter
-    already has an open application is reported next to the receipt while the others are filed."""
+    each), then show the one receipt of them all; the window collects the declared values, and the person at the
+    window fills the applicant fields. A ticked service that is not due is filed only when its confirmation is
+    ticked too; nothing is filed while one is missing. A service whose matter already has an open application is
+    reported next to the receipt while the others are filed."""
     label = label_of(kind)
     purpose = purpose_for(label, sid)
     codes = list(dict.fromkeys(c for c in request.form.getlist("service") if c))
     selected = [c for c in request.form.getlist("selected") if c] or codes
     posted = {k.removeprefix(FIELD): v for k, v in request.form.items() if k.startswith(FIELD)}
+    applicant, confirmed = request.form.get("applicant") or None, set(request.form.getlist("confirm"))
+    again = {"applicant": applicant, "status": 422, "posted": posted, "chosen": codes, "confirmed": confirmed}
     catalog = services().catalog
     if not codes or any(c not in catalog.services or catalog.services[c].audience != AUDIENCE[label] for c in codes):
-        return render(kind, sid, purpose, selected, status=422, posted=posted, chosen=codes,
-                      errors={"service": _("choose a service from the list")})
-    try:
-        snapshot, related = snapshots_for(label, sid)
-    except NotFound:
-        abort(404)
-    values = {}
+        return render(kind, sid, purpose, selected, errors={"service": _("choose a service from the list")}, **again)
+    errors: dict[str, str] = {}
+    snapshot, related = load(label, sid, applicant, errors)
+    due = due_now(snapshot, catalog, today())
+    for code, warning in warnings(label, sid, snapshot, tuple(codes), due).items():
+        if not warning["open"] and code not in confirmed:
+            errors[f"confirm-{code}"] = _("not due: tick the confirmation to file it all the same")
+    # The values as the one form showed them (a field several services ask is asked once, from its first source:
+    # the parent's name for every applicant_name of a newborn's services), each service taking the fields it asks.
+    shown = prefill(snapshot, catalog, list(dict.fromkeys(c for c in (*selected, *codes) if c in catalog.services
+                                                          and catalog.services[c].audience == AUDIENCE[label])),
+                    today(), related)
+    every, field_errors = check_declared(shown, unmask(shown, posted))
+    values, forms = {}, {}
     for code in codes:
-        own = prefill(snapshot, catalog, [code], today(), related)
-        values[code] = unmask(own, posted)
-        errors = check_declared(own, values[code])[1]
-        if errors:  # nothing is filed while any ticked service's form is incomplete
-            return render(kind, sid, purpose, selected, status=422, errors=errors, posted=posted, chosen=codes)
+        forms[code] = prefill(snapshot, catalog, [code], today(), related)
+        values[code] = {f.name: every[f.name] for f in forms[code].fields}
+        errors.update({f.name: field_errors[f.name] for f in forms[code].fields if f.name in field_errors})
+    if errors:  # nothing is filed while any ticked service's form is incomplete or unconfirmed
+        return render(kind, sid, purpose, selected, errors=errors, **again)
     filed, notes = [], []
     for code in codes:
+        reuse = [m.mid for m in forms[code].materials if m.state == "reusable" and m.mid]
         try:
-            application, _form, errors = submit(label, sid, code, values[code])
+            filed.append(usecases.file_application(services(), visitor().actor, SubjectRef.of(label, sid), code,
+                                                   values[code], reuse, today()))
         except MatterOpen as exc:  # one open application per matter, whoever filed it: the officer is shown which
             notes.append(_("Not filed: an application for %(service)s is already open (%(number)s).",
                            service=service_name(code), number=services().applications.get(exc.aid).number or exc.aid))
-            continue
         except Rejected as exc:
             if exc.field != "reuse":
                 raise
-            errors = {"service": _("the materials on file changed meanwhile; check the form again")}
-        if errors and not filed:
-            # a reused material was superseded between the form and the filing: the form again, as it is now
-            return render(kind, sid, purpose, selected, status=422, posted=posted, chosen=codes, errors=errors)
-        if errors:
+            if not filed:  # a reused material was superseded between the form and the filing: the form, as it is now
+                return render(kind, sid, purpose, selected, **again,
+                              errors={"service": _("the materials on file changed meanwhile; check the form again")})
             notes.append(_("Not filed: %(service)s; the materials on file changed meanwhile, check the form again.",
                            service=service_name(code)))
-            continue
-        filed.append(application)
+    for note in notes:
+        flash(note, "error")
     if not filed:
-        for note in notes:
-            flash(note, "error")
         return redirect(url_for(".profile", kind=kind, sid=sid) + "#h-applications", code=303)
     record_reads(label, sid, f"filed application {','.join(a.service for a in filed)} at the window", related,
                  purpose)
-    for note in notes:
-        flash(note, "error")
     return redirect(url_for(".receipt", aid=filed[0].aid, also=[a.aid for a in filed[1:]]), code=303)
