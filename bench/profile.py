@@ -106,9 +106,12 @@ class Profiler:
 
 
 # --- reading the samples ---------------------------------------------------------------------------------------------
-def frames(line: str) -> tuple[list[str], int]:
-    """A raw (collapsed) line: 'f (path:line);g (path:line) COUNT', root first."""
+def frames(line: str) -> tuple[list[str], int] | None:
+    """A raw (collapsed) line: 'f (path:line);g (path:line) COUNT', root first; None for a line that is not one (a
+    frame name with a line break in it splits its sample over two lines, and py-spy may add its own messages)."""
     stack, _, count = line.rstrip("\n").rpartition(" ")
+    if not stack or not count.isdigit():
+        return None
     return stack.split(";"), int(count)
 
 
@@ -162,7 +165,10 @@ def summarise_phase(paths: list[Path]) -> dict:
         for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
             if not line.strip():
                 continue
-            stack, count = frames(line)
+            sample = frames(line)
+            if sample is None:
+                continue
+            stack, count = sample
             if waiting(stack):
                 waits += count
                 continue

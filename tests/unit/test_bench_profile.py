@@ -55,3 +55,10 @@ def test_the_micro_benchmark_runs_both_sides_and_puts_the_code_back(monkeypatch,
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 4 and all("µs per call" in line for line in lines)
     assert workdays._official_workday is cached and templates._environment().auto_reload is False
+
+
+def test_a_line_that_is_not_a_sample_is_left_out_instead_of_stopping_the_summary(tmp_path):
+    raw = [f"{VIEW} 30", "providing", "py-spy> Stopped sampling because the process exited providing", f"{VIEW} 10"]
+    (tmp_path / "web-prefill-1.txt").write_text("\n".join(raw) + "\n")
+    s = summarise_phase([tmp_path / "web-prefill-1.txt"])
+    assert s["samples"] == 40
