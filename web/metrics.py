@@ -1,4 +1,4 @@
-"""GET /metrics in Prometheus text format, and the per-request counters behind it.
+"""GET /metrics in Prometheus text format, and the per-request counters behind it; the holiday calendar gauge.
 
 Under gunicorn every worker is a process; the run command sets PROMETHEUS_MULTIPROC_DIR so /metrics aggregates all
 of them (prometheus_client reads that variable itself, at import).
@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import date, datetime
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -20,10 +21,27 @@ from prometheus_client import (
     multiprocess,
 )
 
+from profiles.workdays import years_without_arrangement
+
 REQUESTS = Counter("lifecycle_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
 LATENCY = Histogram("lifecycle_http_request_seconds", "Time to answer an HTTP request", ["route"])
 BACKING_SERVICE_UP = Gauge("lifecycle_backing_service_up", "1 if the last health probe reached the service",
                            ["service"], multiprocess_mode="mostrecent")
+CALENDAR_MISSING = Gauge("lifecycle_holiday_calendar_missing_years",
+                         "Years (this one, and the next from 1 October) with no official holiday arrangement on file: "
+                         "working-day deadlines there are estimated", multiprocess_mode="mostrecent")
+
+
+def app_today() -> date:
+    """The app's day (LIFECYCLE_TZ), which decides which years the calendar gauge looks at."""
+    return datetime.now(current_app.extensions["lifecycle"].settings.zone).date()
+
+
+def record_calendar(on: date) -> list[int]:
+    """Set the calendar gauge for the day `on`; the years it counts."""
+    missing = years_without_arrangement(on)
+    CALENDAR_MISSING.set(len(missing))
+    return missing
 
 
 def _registry():
@@ -53,4 +71,5 @@ def init_app(app: Flask) -> None:
 
     @app.get("/metrics")
     def metrics():
+        record_calendar(app_today())  # set at each scrape: the gauge follows the date, not the last /healthz
         return Response(generate_latest(_registry()), mimetype=CONTENT_TYPE_LATEST)

@@ -1,14 +1,18 @@
-"""GET /healthz and /metrics against real servers, stopped servers and servers that hang."""
+"""GET /healthz and /metrics against real servers, stopped servers and servers that hang; the holiday calendar's
+warning there."""
 
 import socket
 import threading
 import time
+from datetime import date
 
 import pytest
 
+from profiles import workdays
+from profiles.arrangements import ArrangementError, load_arrangements
 from profiles.config import Settings
 from tests.conftest import make_environ
-from web import create_app
+from web import create_app, metrics
 
 
 class BlackHole:
@@ -65,10 +69,62 @@ def timed_get(client, path):
     return response, time.monotonic() - started
 
 
-def test_healthy(client):
+@pytest.fixture
+def on_day(monkeypatch):
+    """The app's day, for the calendar check, and no holiday arrangement on file; the folder is put back after."""
+    workdays.use_arrangements({})
+    yield lambda day: monkeypatch.setattr(metrics, "app_today", lambda: day)
+    workdays.use_arrangements(None)
+
+
+def test_healthy(client, on_day):
+    on_day(date(2026, 6, 1))  # chinese-calendar knows 2026, and next year is not looked at before October
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"neo4j": "ok", "redis": "ok"}
+    assert response.get_json() == {"neo4j": "ok", "redis": "ok", "calendar": "ok"}
+
+
+def write_2027(folder):
+    (folder / "2027.yaml").write_text("year: 2027\nsource: {title: TEST DATA, number: UNVERIFIED, url: UNVERIFIED}\n"
+                                      "holidays: [2027-01-01]\n", encoding="utf-8")
+    return folder
+
+
+def test_next_years_calendar_missing_is_a_warning_not_an_outage(client, on_day, tmp_path):
+    on_day(date(2026, 12, 2))
+    response = client.get("/healthz")
+    body = response.get_json()
+    assert response.status_code == 200 and (body["neo4j"], body["redis"]) == ("ok", "ok")
+    assert body["calendar"].startswith("no official holiday arrangement on file for 2027: ")
+    assert "profiles/calendar/2027.yaml" in body["calendar"]
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "# TYPE lifecycle_holiday_calendar_missing_years gauge" in text
+    assert "\nlifecycle_holiday_calendar_missing_years 1.0\n" in text
+
+    workdays.use_arrangements(load_arrangements(write_2027(tmp_path)))  # the operator adds the notice
+    assert client.get("/healthz").get_json()["calendar"] == "ok"
+    assert "\nlifecycle_holiday_calendar_missing_years 0.0\n" in client.get("/metrics").get_data(as_text=True)
+
+    on_day(date(2027, 11, 1))  # a year on: 2028 is the coming year now
+    assert "for 2028:" in client.get("/healthz").get_json()["calendar"]
+
+
+def test_the_metric_follows_the_date_without_a_health_probe(client, on_day):
+    on_day(date(2026, 9, 30))
+    assert "\nlifecycle_holiday_calendar_missing_years 0.0\n" in client.get("/metrics").get_data(as_text=True)
+    on_day(date(2026, 10, 1))
+    assert "\nlifecycle_holiday_calendar_missing_years 1.0\n" in client.get("/metrics").get_data(as_text=True)
+
+
+def test_a_broken_arrangement_file_stops_the_app_naming_it(monkeypatch, tmp_path):
+    (tmp_path / "2027.yaml").write_text("year: 2027\nholidays: [2027-13-01]\n", encoding="utf-8")
+    monkeypatch.setattr(workdays, "load_arrangements", lambda: load_arrangements(tmp_path))
+    workdays.use_arrangements(None)
+    try:
+        with pytest.raises(ArrangementError, match=r"2027\.yaml: holidays\[0\]: '2027-13-01' is not a date"):
+            create_app(Settings.from_env(make_environ()))
+    finally:
+        workdays.use_arrangements(None)
 
 
 def test_redis_down_is_named(client_with):
@@ -80,6 +136,7 @@ def test_redis_down_is_named(client_with):
     assert body["code"] == 503 and body["status"] == "Service Unavailable"
     assert body["message"] == "redis is down"
     assert list(body["errors"]) == ["redis"] and "ConnectionError" in body["errors"]["redis"][0]
+    assert "calendar" in body  # the calendar detail is there when a service is down too
     assert took < 2.0
 
 

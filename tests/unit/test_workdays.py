@@ -15,8 +15,18 @@ from profiles.workdays import (
     is_working_day,
     known_years,
     subtract_working_days,
+    use_arrangements,
     working_days_between,
 )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def nothing_on_file():
+    """chinese-calendar's years and the estimate beyond them, whatever profiles/calendar/ holds (a file for the year
+    after the library's would extend known_years()); tests/unit/test_workdays_beyond.py has the files."""
+    use_arrangements({})
+    yield
+    use_arrangements(None)
 
 FIRST, LAST = known_years().start, known_years().stop - 1
 BEYOND = 2030  # a year the library does not know (asserted below)
@@ -123,7 +133,7 @@ def test_agrees_with_the_library_find_workday(day: date, n: int) -> None:
 def test_fallback_beyond_the_known_years() -> None:
     assert not is_working_day(date(BEYOND, 10, 1))  # a Tuesday: National Day
     assert not is_working_day(date(BEYOND, 10, 3))
-    assert is_working_day(date(BEYOND, 10, 4))  # in reality likely still a holiday: the fallback is early
+    assert is_working_day(date(BEYOND, 10, 4))  # in reality likely still a holiday (调休): the estimate is early
     assert not is_working_day(date(BEYOND, 1, 1)) and not is_working_day(date(BEYOND, 5, 2))
     assert date(BEYOND, 3, 6).weekday() == 2 and is_working_day(date(BEYOND, 3, 6))  # a Wednesday in March
     assert date(BEYOND, 3, 9).weekday() == 5 and not is_working_day(date(BEYOND, 3, 9))  # a Saturday

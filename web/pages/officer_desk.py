@@ -1,6 +1,6 @@
 """The officers' desk: the application queue by decision date with yellow and red cards, who may decide what, and
 the departments' card inbox; and the supervisors' dashboard (notices per day, due items per service, materials
-reused) as SVG charts."""
+reused) as SVG charts, under a warning when this or next year's holiday arrangement is not on file."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from notifier import due_counts
 from profiles.applications import card
 from profiles.errors import NotFound
 from profiles.notices import CHANNELS, STATUSES
+from profiles.workdays import years_without_arrangement
 from web.pages.guards import record_view, services, signed_in, today, visitor
 from web.pages.officer_charts import bars, colour, stacked_columns
 from web.pages.officer_common import bp, days_left, material_name, service_name, term
@@ -130,4 +131,4 @@ def dashboard():
                      [(name, r) for name, r, _m in reuse])
     return render_template("officer/dashboard.html", charts=charts, due_rows=due_rows, due_title=due_title,
                            due_svg=due_svg, due_counted=counted is not None, reuse=reuse, reuse_title=reuse_title,
-                           reuse_svg=reuse_svg, on=on)
+                           reuse_svg=reuse_svg, on=on, calendar_missing=years_without_arrangement(on))
