@@ -9,6 +9,7 @@ were skipped and why, and how many nodes and relationships the graph gained (for
 from __future__ import annotations
 
 import json
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from neo4j.exceptions import ConstraintError
 
 from graph.driver import Driver, constraint_errors
 from graph.holdings import HOLDER_KEYS
-from graph.subjects import ID_KIND, Subjects
+from graph.subjects import BC_CONFLICT, ID_CONFLICT, ID_KIND, Subjects
 from profiles.materials import MaterialKind
 from profiles.models import (
     ENTITY_EVENTS,
@@ -35,17 +36,22 @@ from profiles.privacy import BlindIndex, FieldCipher
 
 BATCH = 2000
 
-PERSON_CONFLICT = "a person with this ID number is already on file"
+PERSON_CONFLICT = ID_CONFLICT  # "a person with this ID number is already on file"
+NEWBORN_CONFLICT = BC_CONFLICT  # the same for a newborn's birth certificate number
 ENTITY_CONFLICT = "an entity with this unified social credit code is already on file"
 IN_BATCH_DUPLICATE = "appears twice in this batch"
 MATERIAL_ON_FILE = "a material of this kind issued on this date is already on file for this holder"
 
 _EXISTING = {
     "Person": "UNWIND $keys AS k MATCH (n:Person {id_hash: k}) RETURN k, n.pid AS id",
+    "Newborn": "UNWIND $keys AS k MATCH (n:Person {bc_hash: k}) RETURN k, n.pid AS id",
     "Entity": "UNWIND $keys AS k MATCH (n:Entity {uscc: k}) RETURN k, n.eid AS id",
 }
 _CREATE = {
     "Person": "UNWIND $rows AS row CREATE (n:Person) SET n = row, n.created_at = datetime()",
+    # a newborn put on file by its birth certificate: its birth is recorded with it, as Subjects.add_person does
+    "Newborn": "UNWIND $rows AS row CREATE (n:Person) SET n = row.props, n.created_at = datetime() "
+               "CREATE (n)-[:EXPERIENCED]->(e:LifeEvent) SET e = row.birth, e.created_at = datetime()",
     "Entity": "UNWIND $rows AS row CREATE (n:Entity) SET n = row, n.created_at = datetime()",
 }
 # Writing to each holder first takes its lock (as Holdings.add_material does), so what is read next stays true until
@@ -184,11 +190,29 @@ class Bulk:
         return out
 
     def write_persons(self, persons: Sequence[Person], batch: int = BATCH) -> Written:
+        """Persons keyed by ID number; newborns without one keyed by birth certificate number, each written with
+        its birth event (the birth the certificate attests)."""
         out = Written()
         for start, chunk in _batches(persons, batch):
-            rows = [self._subjects.person_properties(p) for p in chunk]
-            out.add(self._create_unique("Person", "id_hash", rows, PERSON_CONFLICT), start)
+            keyed = [(i, p) for i, p in enumerate(chunk) if p.id_number]
+            newborns = [(i, p) for i, p in enumerate(chunk) if not p.id_number]
+            if keyed:
+                rows = [self._subjects.person_properties(p) for _, p in keyed]
+                written = self._create_unique("Person", "id_hash", rows, PERSON_CONFLICT)
+                written.skipped = {keyed[j][0]: why for j, why in written.skipped.items()}
+                out.add(written, start)
+            if newborns:
+                rows = [{"bc_hash": props["bc_hash"], "props": props, "birth": self._birth(p)}
+                        for _, p in newborns for props in [self._subjects.person_properties(p)]]
+                written = self._create_unique("Newborn", "bc_hash", rows, NEWBORN_CONFLICT)
+                written.skipped = {newborns[j][0]: why for j, why in written.skipped.items()}
+                out.add(written, start)
         return out
+
+    def _birth(self, p: Person) -> dict:
+        details = json.dumps({"recorded_with": "birth_certificate"})
+        return {"evid": str(uuid.uuid4()), "kind": "birth", "occurred_on": p.birth_date,
+                "details_enc": self.cipher.encrypt(details, context="LifeEvent.details")}
 
     def write_entities(self, entities: Sequence[Entity], batch: int = BATCH) -> Written:
         out = Written()

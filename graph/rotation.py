@@ -15,7 +15,7 @@ from profiles.privacy import FieldCipher
 # label -> (key property, {stored property: encryption context}); keys and properties come from this table only.
 ENCRYPTED = {
     "Person": ("pid", {"id_enc": "Person.id_number", "name_enc": "Person.name", "phone_enc": "Person.phone",
-                       "email_enc": "Person.email"}),
+                       "email_enc": "Person.email", "bc_enc": "Person.birth_certificate_number"}),
     "Material": ("mid", {"number_enc": "Material.number", "fields_enc": "Material.fields"}),
     "LifeEvent": ("evid", {"details_enc": "LifeEvent.details"}),
     "Application": ("aid", {"fields_enc": "Application.fields", "note_enc": "Application.note"}),

@@ -52,8 +52,10 @@ _ANCHORS = {
             "  AND ($sex IS NULL OR s.sex = $sex)", "s.birth_date", "s.pid", "", "null AS material, null AS event"),
 }
 _ALIVE = {"Person": "s.deceased_on IS NULL", "Entity": "true"}
-_ATTRIBUTES = {"Person": "s.birth_date AS birth_date, s.sex AS sex, null AS established_on",
-               "Entity": "null AS birth_date, null AS sex, s.established_on AS established_on"}
+_ATTRIBUTES = {"Person": "s.birth_date AS birth_date, s.sex AS sex, null AS established_on, "
+                         "s.id_attached_on AS id_attached_on",
+               "Entity": "null AS birth_date, null AS sex, s.established_on AS established_on, "
+                         "null AS id_attached_on"}
 _RELATED = {
     "Person": "COLLECT { MATCH (g:Person)-[:GUARDIAN_OF|PARENT_OF]->(s) WHERE g.deceased_on IS NULL "
               "RETURN DISTINCT g.pid } AS guardians, "
@@ -184,7 +186,7 @@ def _plan(service: model.Service, t, one: model.Catalog, as_of: date, within: in
         return [(f":{sex or 'any'}", text, {**base, "sex": sex, "lo": lo, "hi": hi})
                 for sex, (lo, hi) in _age_ranges(t, as_of, end)]
     if isinstance(t, model.YearlyTrigger):
-        probe = Snapshot(person=Person("", "", "", date.min, "", "")) if label == "Person" else \
+        probe = Snapshot(person=Person("", None, "", date.min, "", None)) if label == "Person" else \
             Snapshot(entity=Entity("", "", "", "", date.min))
         window = due_items(probe, one, as_of, within)  # the evaluator's window for this as_of, if due in the horizon
         if not window:
@@ -244,7 +246,8 @@ def _native(value):
 
 def _snapshot(row: tuple, query: ScanQuery) -> Snapshot:
     """The part of one subject's snapshot that can change this trigger's answer (see `_facts`)."""
-    _on, _key, material, event, sid, born, sex, established, submitted, materials, events, guardians, reps = row
+    _on, _key, material, event, sid, born, sex, established, attached, submitted, materials, events, guardians, \
+        reps = row
     held = {mid: Material(mid, sid, kind, "", _native(issued), None, "", "", superseded=superseded)
             for mid, kind, issued, superseded in materials}
     if material is not None:
@@ -253,7 +256,8 @@ def _snapshot(row: tuple, query: ScanQuery) -> Snapshot:
     happened = {evid: LifeEvent(evid, sid, kind, _native(on))
                 for evid, kind, on in [*events, *([event] if event is not None else [])]}
     return Snapshot(
-        person=Person(sid, "", "", _native(born), sex, "") if query.audience == "person" else None,
+        person=Person(sid, None, "", _native(born), sex, None, id_attached_on=_native(attached))
+        if query.audience == "person" else None,
         entity=Entity(sid, "", "", "", _native(established)) if query.audience == "entity" else None,
         materials=tuple(held.values()), events=tuple(happened.values()),
         guardians=tuple(sorted(guardians)), legal_reps=tuple(sorted(reps)),

@@ -83,6 +83,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         _unique("application_counter_day", "ApplicationCounter", "day"),
         _range("transition_at", "Transition", "at"),  # the decision catch-up seeks the recent moves
     )),
+    Migration(6, "newborns before household registration: the birth certificate number's blind index", (
+        _unique("person_bc_hash", "Person", "bc_hash"),
+    )),
 )
 
 

@@ -1,4 +1,5 @@
-"""Identifiers: parsing and validating resident ID numbers (居民身份证号码) and unified social credit codes (USCC).
+"""Identifiers: parsing and validating resident ID numbers (居民身份证号码), unified social credit codes (USCC) and
+medical birth certificate numbers (出生医学证明编号).
 
 Pure functions, no I/O. Checksums, date and code tables come from python-stdnum; the product decisions are ours:
 
@@ -13,12 +14,16 @@ Pure functions, no I/O. Checksums, date and code tables come from python-stdnum;
   Residents carry the code in force when the number was assigned, often years after birth and often since renamed
   or abolished (440603 石湾区 existed 1984-2002 and is carried by people born in 1975). A 6-digit prefix is valid if
   the 'cn/loc' table knows it for any period, at county, prefecture or province level.
+* Birth certificate numbers: one capital letter (the print batch) and nine digits, as printed on the 出生医学证明
+  (e.g. Q440123456); normalised like the others (full-width folded, spaces and hyphens removed, upper case). There
+  is no check digit to verify.
 * `InvalidIdentifier.reason` is one English sentence without the field name; the caller adds the field.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +37,7 @@ from stdnum.util import clean, isdigits
 
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 USCC_ALPHABET = uscc._alphabet  # digits and uppercase letters except I, O, Z, S, V
+BIRTH_CERTIFICATE = re.compile(r"[A-Z][0-9]{9}")
 
 
 class InvalidIdentifier(ValueError):
@@ -146,3 +152,13 @@ def parse_uscc(text: str) -> str:
         raise InvalidIdentifier("A part of the unified social credit code is not valid.") from None
     except ValidationError:
         raise InvalidIdentifier("The unified social credit code is not in a recognised format.") from None
+
+
+def parse_birth_certificate_number(text: str) -> str:
+    """Canonical medical birth certificate number: one capital letter and nine digits (Q440123456)."""
+    number = _normalise(text)
+    if len(number) != 10:
+        raise InvalidIdentifier("A medical birth certificate number must have 10 characters: a letter and nine digits.")
+    if not BIRTH_CERTIFICATE.fullmatch(number):
+        raise InvalidIdentifier("A medical birth certificate number is one letter followed by nine digits.")
+    return number

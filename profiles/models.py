@@ -35,15 +35,21 @@ ENTITY_EVENTS = ("founding", "change", "annual_report", "closure")
 
 @dataclass(frozen=True)
 class Person:
+    """A natural person. A newborn is put on file before household registration gives it an ID number: then
+    `id_number` and `region` are None and `birth_certificate_number` (出生医学证明编号) identifies it until the number
+    is attached (`id_attached_on`: the day it was, which records that the household registration is done)."""
+
     pid: str
-    id_number: str
+    id_number: str | None
     name: str
     birth_date: date
     sex: str
-    region: str
+    region: str | None
     phone: str | None = None
     email: str | None = None
     deceased_on: date | None = None
+    birth_certificate_number: str | None = None
+    id_attached_on: date | None = None
 
 
 @dataclass(frozen=True)

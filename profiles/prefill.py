@@ -10,6 +10,11 @@ Decisions, each visible in the result:
   yields a value wins, else the first non-null source; its label is used.
 - Person fields derived from the ID number (id_number, birth_date, sex, region) are "issued"; the name takes the
   provenance of a current ID card when there is one (it is read off the card), else "declared", as do phone and email.
+- A newborn put on file before household registration has no ID number: its birth date and sex were read off the
+  medical birth certificate ("issued", linked to the certificate when it is on file), its id_number and region are
+  "missing" (the number is assigned at that registration). `person.birth_certificate_number` is the current
+  birth_certificate material's number when one is on file (its provenance), else the number the newborn was put on
+  file by ("issued": a department system's record).
   Entity fields come from the register: "issued". A material field takes that material's provenance.
 - Only current (unsuperseded) materials are used; of several, the latest issued.
 - No value (including a long-term material's empty expiry date) means provenance "missing": asked of the applicant.
@@ -157,8 +162,14 @@ def _person_attr(snap: Snapshot | None, attr: str) -> _Value:
     if snap is None or snap.person is None:
         return _MISSING
     value = getattr(snap.person, attr, None)
+    if attr == "birth_certificate_number":
+        certificate = current(snap.materials, "birth_certificate")
+        return _found(certificate.number, certificate.provenance, certificate) if certificate else \
+            _found(value, "issued")
     if attr in FROM_ID_NUMBER:
-        return _found(value, "issued")
+        certificate = current(snap.materials, "birth_certificate") if snap.person.id_number is None and \
+            attr in ("birth_date", "sex") else None
+        return _found(value, "issued", certificate)
     card = current(snap.materials, "id_card") if attr == "name" else None
     return _found(value, card.provenance, card) if card else _found(value, "declared")
 

@@ -166,6 +166,12 @@ def mask_id_number(number: str) -> str:
     return mask_text(number, 2, 1)
 
 
+def mask_birth_certificate_number(number: str) -> str:
+    """'Q440123456' -> 'Q4******56': as every material number is shown (two characters kept at each end), so the
+    number the newborn was put on file by and its certificate on file look alike on every page."""
+    return mask_text(number, 2, 2)
+
+
 def mask_phone(phone: str) -> str:
     """'13812345678' -> '138****5678', '+8613812345678' -> '+86 138****5678'.
 

@@ -2,8 +2,9 @@
 
 Pure: no I/O. The graph scan must find the same items for the same data (tests compare them). An item is listed when
 its due date falls in [as_of, as_of + within] and nothing has satisfied it yet: a newer material (only current,
-unsuperseded materials are looked at), the event or material named by the trigger's `satisfied_by`, or an application
-for the service submitted since the matter opened.
+unsuperseded materials are looked at), the event or material named by the trigger's `satisfied_by` (or, where it says
+`id_number_attached`, an ID number attached since the matter opened to a person put on file without one), or an
+application for the service submitted since the matter opened.
 
 Conventions, each a decision:
 - Age: a person reaches N years on the anniversary of their birth; someone born on 29 February reaches it on 1 March
@@ -211,7 +212,10 @@ def _settled(service: model.Service, trigger, item: DueItem, s: Snapshot) -> boo
     by = getattr(trigger, "satisfied_by", None)
     if by is None:
         return False
+    since = item.opens_on if isinstance(trigger, model.AfterEventTrigger) else date.min
+    attached = s.person.id_attached_on if s.person is not None else None
+    if by.id_number_attached and attached is not None and attached >= since:
+        return True
     if by.event:
         return any(e.kind == by.event for e in s.events)
-    since = item.opens_on if isinstance(trigger, model.AfterEventTrigger) else date.min
     return any(m.kind == by.material and not m.superseded and m.issued_on >= since for m in s.materials)

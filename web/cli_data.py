@@ -30,13 +30,14 @@ from profiles.identifiers import InvalidIdentifier, parse_resident_id, parse_usc
 from profiles.materials import check_material
 from profiles.models import PERSON_RELATIONS, RELATION_TYPES, Entity, Material, Person, Relation
 from web.api.schemas import EntityIn, MaterialIn, PersonIn
-from web.usecases.register import normalise_phone
+from web.usecases.register import newborn, normalise_phone
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 SHOWN_REJECTS = 10
 DEMO_CHUNK = 5000  # persons generated and written at a time
 KINDS_WRITTEN = ("persons", "entities", "relations", "materials", "events")
 PERSON_IN, ENTITY_IN, MATERIAL_IN = PersonIn(), EntityIn(), MaterialIn()  # built once: a schema is reusable
+PERSON_COLUMNS = ("id_number", "name", "phone", "email", "birth_certificate_number", "sex", "birth_date")
 
 
 def init_app(app: Flask) -> None:
@@ -75,7 +76,12 @@ def _uscc(row: dict, name: str) -> str:
 
 
 def person_row(row: dict, on: date) -> Person:
-    data = _load(PERSON_IN, _present(row, ("id_number", "name", "phone", "email")))
+    """A person by ID number, or a newborn not yet registered by birth certificate number, sex and birth date (the
+    API's rules: under one year old; its birth is recorded with it)."""
+    data = _load(PERSON_IN, _present(row, PERSON_COLUMNS))
+    if "birth_certificate_number" in data:
+        return newborn(data["name"], data["sex"], data["birth_date"], data["birth_certificate_number"],
+                       data.get("phone"), data.get("email"), on)
     rid = _resident_id(row, "id_number", on)
     return Person(pid=str(uuid.uuid4()), id_number=rid.number, name=data["name"].strip(), birth_date=rid.birth_date,
                   sex=rid.sex, region=rid.region, phone=normalise_phone(data.get("phone")), email=data.get("email"))
@@ -149,6 +155,16 @@ def _flush_subjects(write: Callable, field: str) -> Callable[[object, list], tup
     return flush
 
 
+def person_key(person: Person) -> str:
+    """The field that keys a person row: its ID number, or a newborn's birth certificate number."""
+    return "id_number" if person.id_number else "birth_certificate_number"
+
+
+def flush_persons(services, batch: list) -> tuple[int, list]:
+    written = services.bulk.write_persons([p for _, p in batch], len(batch))
+    return written.created, [(batch[i][0], person_key(batch[i][1]), why) for i, why in written.skipped.items()]
+
+
 def flush_materials(services, batch: list) -> tuple[int, list]:
     ids = {"person": services.bulk.person_ids([m.holder_id for _, (h, m) in batch if h == "person"]),
            "entity": services.bulk.entity_ids([m.holder_id for _, (h, m) in batch if h == "entity"])}
@@ -190,11 +206,12 @@ class Kind:
     check: Callable[[dict, date], object]
     key: Callable[[object], object]  # two rows with one key are duplicates
     flush: Callable[[object, list], tuple[int, list]]
+    key_field: Callable[[object], str] | None = None  # the field a duplicate is reported under (default: required[0])
 
 
 KINDS = {
-    "persons": Kind(("id_number", "name", "phone", "email"), ("id_number", "name"),
-                    person_row, lambda p: p.id_number, _flush_subjects(bulk.Bulk.write_persons, "id_number")),
+    "persons": Kind(PERSON_COLUMNS, ("name",), person_row, lambda p: p.id_number or p.birth_certificate_number,
+                    flush_persons, person_key),
     "entities": Kind(("uscc", "name", "kind", "established_on", "region"), ("uscc", "name", "kind", "established_on"),
                      entity_row, lambda e: e.uscc, _flush_subjects(bulk.Bulk.write_entities, "uscc")),
     "materials": Kind(("holder_id_number", "holder_uscc", "kind", "number", "issued_on", "expires_on", "issuer",
@@ -268,7 +285,8 @@ def run_import(services, name: str, path: Path, rejects_path: Path, batch: int) 
                 item = kind.check(row, on)
                 key = kind.key(item)
                 if key in first_seen:
-                    raise Rejected(kind.required[0], f"duplicate of line {first_seen[key]}")
+                    field = kind.key_field(item) if kind.key_field else kind.required[0]
+                    raise Rejected(field, f"duplicate of line {first_seen[key]}")
                 first_seen[key] = line
                 pending.append((line, item))
             except Rejected as exc:

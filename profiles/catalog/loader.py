@@ -17,7 +17,7 @@ from profiles.materials import MaterialKind
 from profiles.models import ENTITY_EVENTS, PERSON_EVENTS
 
 DEFAULT_DIR = Path(__file__).resolve().parent
-PERSON_ATTRS = {"name", "id_number", "birth_date", "sex", "region", "phone", "email"}
+PERSON_ATTRS = {"name", "id_number", "birth_certificate_number", "birth_date", "sex", "region", "phone", "email"}
 ENTITY_ATTRS = {"name", "uscc", "kind", "established_on", "region"}
 SOURCE = re.compile(r"^(?:(person|parent|spouse|entity\.legal_rep)\.(\w+)|entity\.(\w+)"
                     r"|material\[(\w+)\]\.(number|issued_on|expires_on|fields\.\w+))$")
@@ -186,6 +186,8 @@ def _cross_check(s: model.Service, materials: dict[str, MaterialKind]):
             yield f"{at}.satisfied_by.material", f"unknown material kind {by.material!r}"
         if by is not None and by.event and by.event not in events:
             yield f"{at}.satisfied_by.event", f"unknown {s.audience} event kind {by.event!r}"
+        if by is not None and by.id_number_attached and s.audience != "person":
+            yield f"{at}.satisfied_by.id_number_attached", "only persons are given an ID number"
         if isinstance(t, model.AgeTrigger):
             ids = [step.id for step in t.schedule]
             if len(ids) != len(set(ids)):

@@ -55,10 +55,13 @@ class FormField:
 
 @dataclass(frozen=True)
 class SatisfiedBy:
-    """What ends the matter besides an application: holding a material of a kind, or an event having happened."""
+    """What ends the matter besides an application: holding a material of a kind, or an event having happened; and,
+    with `id_number_attached`, a person put on file without an ID number having been given one since the matter
+    opened (the number is assigned at household registration). Any one of them settles it."""
 
     material: str | None = None
     event: str | None = None
+    id_number_attached: bool = False
 
 
 @dataclass(frozen=True)

@@ -141,11 +141,13 @@ ONE_OF = {"age": ("age", "schedule"), "after_event": ("within_days", "within_mon
 class SatisfiedBySchema(Strict):
     material = fields.String()
     event = fields.String()
+    id_number_attached = fields.Boolean(validate=validate.Equal(True))
 
     @validates_schema
     def one(self, data, **_):
-        if len(data) != 1:
-            raise ValidationError("give exactly one of material and event")
+        held = len({"material", "event"} & set(data))
+        if held > 1 or (held == 0 and "id_number_attached" not in data):
+            raise ValidationError("give one of material and event, or id_number_attached: true, or one with it")
 
     @post_load
     def make(self, data, **_):

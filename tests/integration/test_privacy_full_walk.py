@@ -1,7 +1,8 @@
 """No personal data in clear at rest after a walk through every channel: the API (persons, a business, materials,
-events, an application, preferences), the pages (a citizen's sign-in and page, an officer's search, profile,
-unified form and recordings at the window), a daily scan and its delivery by SMS. Then every property of every node
-and relationship of every label, and every Redis key and value, is searched for each personal value."""
+events, an application, preferences, a newborn put on file by its birth certificate and given its ID number), the
+pages (a citizen's sign-in and page, an officer's search, profile, unified form and recordings at the window), a daily
+scan and its delivery by SMS. Then every property of every node and relationship of every label, and every Redis key
+and value, is searched for each personal value."""
 
 from __future__ import annotations
 
@@ -43,6 +44,20 @@ def test_no_personal_value_in_clear_in_the_graph_or_redis_after_a_full_walk(app,
     assert client.post(f"/api/v1/persons/{husband}/events", headers=auth["system"], json={
         "kind": "marriage", "occurred_on": "2012-05-20", "details": {"spouse": "司马光明", "place": "禅城区民政局"}}
     ).status_code == 201
+    # their newborn, put on file by its birth certificate, found by it, then given its ID number
+    born = today - timedelta(days=9)
+    certificate, child_number = "Q440600513", id_number(seq=513, born=born)
+    child = client.post("/api/v1/persons", headers=auth["system"], json={
+        "name": "欧阳小宝", "sex": "M", "birth_date": born.isoformat(), "birth_certificate_number": certificate})
+    assert child.status_code == 201, child.get_json()
+    child_pid = child.get_json()["pid"]
+    assert client.post("/api/v1/relations", headers=auth["system"],
+                       json={"from": wife, "to": child_pid, "type": "PARENT_OF"}).status_code == 201
+    assert client.get(f"/api/v1/persons?birth_certificate_number={certificate}",
+                      headers={**auth["officer"], **PURPOSE}).status_code == 200
+    assert client.put(f"/api/v1/persons/{child_pid}/id-number", headers={**auth["system"], **PURPOSE},
+                      json={"id_number": child_number}).status_code == 200
+    secrets += [certificate, certificate[1:], child_number, child_number[6:], "欧阳小宝"]
     code = uscc(org="MA4W77777")
     eid = client.post("/api/v1/entities", headers=auth["system"], json={
         "uscc": code, "name": "佛山市欧阳贸易有限公司", "kind": "limited_company", "established_on": "2019-03-01"}

@@ -52,7 +52,10 @@ def world(app, client):
     filed = client.post("/api/v1/applications", headers=officer, json={
         "subject": {"type": "person", "id": pid}, "service": "id_card_renewal", "fields": {"reason": "有效期满"},
         "reuse": []}).get_json()
-    return {"auth": auth, "pid": pid, "eid": eid, "aid": filed["aid"], "uscc": uscc()}
+    newborn = client.post("/api/v1/persons", headers=system, json={
+        "name": "张小宝", "sex": "M", "birth_date": (date.today() - timedelta(days=5)).isoformat(),
+        "birth_certificate_number": "Q440600311"}).get_json()["pid"]
+    return {"auth": auth, "pid": pid, "eid": eid, "aid": filed["aid"], "uscc": uscc(), "newborn": newborn}
 
 
 def read_requests(w) -> dict[tuple[str, str], tuple[str, str, dict | None, str]]:
@@ -62,6 +65,8 @@ def read_requests(w) -> dict[tuple[str, str], tuple[str, str, dict | None, str]]
     return {
         ("subjects.Persons", "GET"): ("GET", f"/api/v1/persons?id_number={id_number(seq=311)}", None, pid),
         ("subjects.PersonById", "GET"): ("GET", f"/api/v1/persons/{pid}", None, pid),
+        ("subjects.PersonIdNumber", "PUT"): ("PUT", f"/api/v1/persons/{w['newborn']}/id-number", {
+            "id_number": id_number(seq=311, born=date.today() - timedelta(days=5))}, w["newborn"]),
         ("subjects.Entities", "GET"): ("GET", "/api/v1/entities?uscc=" + w["uscc"], None, eid),
         ("subjects.EntityById", "GET"): ("GET", f"/api/v1/entities/{eid}", None, eid),
         ("holdings.Materials", "GET"): ("GET", f"/api/v1/persons/{pid}/materials", None, pid),

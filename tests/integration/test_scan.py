@@ -70,10 +70,16 @@ def populations(draw):
                   st.integers(-400, 400)),
         st.dates(date(1935, 1, 1), date(2026, 12, 31)))
     persons, entities, materials, events, applications, relations = [], [], [], [], [], []
-    for pid in pids:
-        persons.append(Person(pid, f"id-{pid}", f"name-{pid}", draw(born), draw(st.sampled_from("MF")), "440604",
+    for n, pid in enumerate(pids):
+        # a newborn put on file by its birth certificate: still without an ID number, or given one since
+        registered = draw(st.sampled_from(("id", "id", "newborn", "attached")))
+        persons.append(Person(pid, None if registered == "newborn" else f"id-{pid}", f"name-{pid}",
+                              draw(near(as_of, -400, 0)) if registered != "id" else draw(born),
+                              draw(st.sampled_from("MF")), None if registered == "newborn" else "440604",
                               deceased_on=draw(st.none() | st.just(as_of - timedelta(days=3)))
-                              if draw(st.integers(0, 9)) == 0 else None))
+                              if draw(st.integers(0, 9)) == 0 else None,
+                              birth_certificate_number=None if registered == "id" else f"Q{n:09d}",
+                              id_attached_on=draw(near(as_of, -60, 30)) if registered == "attached" else None))
     subjects = [(pid, PERSON_KINDS, PERSON_EVENTS, PERSON_SERVICES) for pid in pids] + \
                [(eid, ENTITY_KINDS, ENTITY_EVENTS, ENTITY_SERVICES) for eid in eids]
     for sid, kinds, event_kinds, services in subjects:
@@ -174,7 +180,11 @@ def test_the_edge_cases_are_found_and_settled_like_the_evaluator(app):
                     Person("cut", "id-2", "n2", date(2020, 8, 31), "F", "440604"),  # 6 on 31 Aug 2026: due that day
                     Person("late", "id-3", "n3", date(2020, 9, 1), "F", "440604"),  # due 31 Aug 2027: outside 30
                     Person("mum", "id-4", "n4", date(1976, 3, 10), "F", "440604"),  # retires at 50y8m: 10 Nov 2026
-                    Person("dead", "id-5", "n5", date(2010, 2, 20), "M", "440604", deceased_on=date(2025, 1, 1))],
+                    Person("dead", "id-5", "n5", date(2010, 2, 20), "M", "440604", deceased_on=date(2025, 1, 1)),
+                    # newborns put on file by their birth certificate: one still without an ID number, one given it
+                    Person("baby", None, "n6", date(2026, 1, 25), "F", None, birth_certificate_number="Q000000006"),
+                    Person("named", "id-7", "n7", date(2026, 1, 24), "M", "440604",
+                           birth_certificate_number="Q000000007", id_attached_on=date(2026, 1, 30))],
         "entities": [{"eid": "co", "uscc": "u1", "name": "co", "kind": "limited_company", "region": "440604",
                       "status": "active", "established_on": date(2020, 5, 1)},
                      {"eid": "new", "uscc": "u2", "name": "new", "kind": "limited_company", "region": "440604",
@@ -186,14 +196,17 @@ def test_the_edge_cases_are_found_and_settled_like_the_evaluator(app):
              "expires_on": date(2026, 2, 21), "superseded": False},
             {"hid": "co", "mid": "food", "kind": "food_business_permit", "issued_on": date(2021, 2, 10),
              "expires_on": date(2026, 2, 10), "superseded": False}],
-        "events": [{"sid": "mum", "evid": "b", "kind": "birth", "occurred_on": date(2026, 1, 20)}],
+        "events": [{"sid": "mum", "evid": "b", "kind": "birth", "occurred_on": date(2026, 1, 20)},
+                   {"sid": "baby", "evid": "b6", "kind": "birth", "occurred_on": date(2026, 1, 25)},
+                   {"sid": "named", "evid": "b7", "kind": "birth", "occurred_on": date(2026, 1, 24)}],
         "applications": [{"sid": "co", "aid": "a1", "service": "food_business_permit_renewal", "status": "draft",
                           "created_on": as_of, "submitted_on": None},
                          # a rejected renewal settles nothing: the card is still due
                          {"sid": "mum", "aid": "a2", "service": "id_card_renewal", "status": "rejected",
                           "created_on": date(2026, 1, 5), "submitted_on": date(2026, 1, 5)}],
         "relations": [{"a": "mum", "b": "leap", "type": "GUARDIAN_OF"}, {"a": "mum", "b": "leap", "type": "PARENT_OF"},
-                      {"a": "mum", "b": "co", "type": "LEGAL_REP_OF"}],
+                      {"a": "mum", "b": "co", "type": "LEGAL_REP_OF"}, {"a": "mum", "b": "baby", "type": "PARENT_OF"},
+                      {"a": "mum", "b": "named", "type": "PARENT_OF"}],
     }
     write(services, pop)
     for within in (30, 365):
@@ -206,9 +219,16 @@ def test_the_edge_cases_are_found_and_settled_like_the_evaluator(app):
     assert got[("food_business_permit_renewal", "co")].recipients == ("mum",)
     assert ("primary_school_entry", "cut") not in got and ("id_card_first", "dead") not in got
     assert got[("newborn_hukou_registration", "mum")].due_on == date(2026, 2, 20)
+    # the newborn without an ID number: its registration is due to its mother a month after the birth; the one
+    # whose ID number was attached since is settled (the number is assigned at that registration)
+    assert got[("newborn_hukou_registration", "baby")].due_on == date(2026, 2, 25)
+    assert got[("newborn_hukou_registration", "baby")].recipients == ("mum",)
+    assert ("newborn_hukou_registration", "named") not in got
     year = {(i.service, i.subject_id) for i in scanned(services, as_of, 365)}
     assert ("primary_school_entry", "cut") in year and ("primary_school_entry", "late") not in year
     assert ("enterprise_annual_report", "co") in year and ("enterprise_annual_report", "new") not in year
+    assert ("newborn_medical_insurance", "named") in year  # the attach settles the registration only
+    assert ("newborn_hukou_registration", "named") not in year
 
 
 def test_pages_break_ties_on_the_same_date_and_shared_anchors_reach_every_holder(app):

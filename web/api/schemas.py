@@ -95,26 +95,61 @@ class NotFuture:
 
 
 class PersonIn(Strict):
-    id_number = Text(required=True, validate=validate.Length(max=40))
+    """A person by ID number; or a newborn before household registration by its medical birth certificate number,
+    with the sex and birth date read off the certificate (with an ID number they are read off the number)."""
+
+    id_number = Text(validate=validate.Length(max=40))
+    birth_certificate_number = Text(validate=validate.Length(max=40))
+    sex = Text(validate=validate.OneOf(["M", "F"]))
+    birth_date = fields.Date(validate=NotFuture("the birth date"))
     name = Text(required=True, validate=[
         validate.Length(min=1, max=50), validate.Regexp(NAME, error="must be a person's name: letters only")])
     phone = Text(validate=validate.Regexp(PHONE, error="must be a mobile number such as 13812345678 "
                                                                 "or +8613812345678"))
     email = Email(validate=validate.Length(max=254))
 
+    @validates_schema
+    def one_key(self, data, **_):
+        if "id_number" in data and "birth_certificate_number" in data:
+            raise ValidationError("give id_number or, for a newborn not yet registered, birth_certificate_number; "
+                                  "not both", "birth_certificate_number")
+        if "id_number" in data:
+            for name in ("sex", "birth_date"):
+                if name in data:
+                    raise ValidationError("read off the ID number: do not send it with id_number", name)
+        elif "birth_certificate_number" in data:
+            for name in ("sex", "birth_date"):
+                if name not in data:
+                    raise ValidationError("required with birth_certificate_number (a newborn)", name)
+        else:
+            raise ValidationError("Missing data for required field: give id_number or, for a newborn not yet "
+                                  "registered, birth_certificate_number with sex and birth_date", "id_number")
+
 
 class PersonOut(Schema):
     pid = fields.String()
-    id_number_masked = fields.String()
+    id_number_masked = fields.String(allow_none=True)  # null: a newborn before household registration
+    birth_certificate_number_masked = fields.String()
     name = fields.String()
     birth_date = fields.Date()
     sex = fields.String()
-    region = fields.String()
+    region = fields.String(allow_none=True)
     phone_masked = fields.String()
     email_masked = fields.String()
 
 
 class PersonQuery(Strict):
+    id_number = Text(validate=validate.Length(max=40))
+    birth_certificate_number = Text(validate=validate.Length(max=40))
+
+    @validates_schema
+    def one_key(self, data, **_):
+        if len(data) != 1:
+            raise ValidationError("give one of id_number and birth_certificate_number",
+                                  "birth_certificate_number" if data else "id_number")
+
+
+class IdNumberIn(Strict):
     id_number = Text(required=True, validate=validate.Length(max=40))
 
 

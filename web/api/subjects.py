@@ -9,14 +9,15 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest import abort as api_abort
 
-from profiles.identifiers import InvalidIdentifier, parse_resident_id, parse_uscc
+from profiles.identifiers import InvalidIdentifier, parse_birth_certificate_number, parse_resident_id, parse_uscc
 from profiles.models import Person
-from profiles.privacy import mask_email, mask_id_number, mask_phone
+from profiles.privacy import mask_birth_certificate_number, mask_email, mask_id_number, mask_phone
 from web.api.auth import actor, enforce, no_personal_data, reads_subject, record_read, roles
 from web.api.schemas import (
     EntityIn,
     EntityOut,
     EntityQuery,
+    IdNumberIn,
     PersonIn,
     PersonOut,
     PersonQuery,
@@ -41,8 +42,10 @@ def today() -> date:
 
 
 def person_view(p: Person) -> dict:
-    view = {"pid": p.pid, "id_number_masked": mask_id_number(p.id_number), "name": p.name,
+    view = {"pid": p.pid, "id_number_masked": mask_id_number(p.id_number) if p.id_number else None, "name": p.name,
             "birth_date": p.birth_date, "sex": p.sex, "region": p.region}
+    if p.birth_certificate_number:
+        view["birth_certificate_number_masked"] = mask_birth_certificate_number(p.birth_certificate_number)
     if p.phone:
         view["phone_masked"] = mask_phone(p.phone)
     if p.email:
@@ -57,21 +60,33 @@ class Persons(MethodView):
     @blp.arguments(PersonIn)
     @blp.response(201, PersonOut)
     def post(self, body: dict):
-        """Record a natural person, keyed by resident ID number (stored encrypted, looked up by blind index)."""
-        return person_view(register.register_person(services(), actor(), body["id_number"], body["name"],
-                                                    body.get("phone"), body.get("email"), today()))
+        """Record a natural person, keyed by resident ID number (stored encrypted, looked up by blind index); or a
+        newborn before household registration, keyed by its medical birth certificate number (likewise), with its
+        sex and birth date: it must be under one year old, and its birth is recorded with it."""
+        if "birth_certificate_number" in body:
+            person = register.register_newborn(services(), actor(), body["name"], body["sex"], body["birth_date"],
+                                               body["birth_certificate_number"], body.get("phone"),
+                                               body.get("email"), today())
+        else:
+            person = register.register_person(services(), actor(), body["id_number"], body["name"], body.get("phone"),
+                                              body.get("email"), today())
+        return person_view(person)
 
     @roles(*READERS)
     @reads_subject
     @blp.arguments(PersonQuery, location="query")
     @blp.response(200, PersonOut)
     def get(self, query: dict):
-        """Find a person by ID number (through the blind index); the read is recorded in their access log."""
+        """Find a person by ID number, or a newborn by its birth certificate number (both through their blind
+        index); the read is recorded in their access log."""
+        field = "id_number" if "id_number" in query else "birth_certificate_number"
         try:
-            number = parse_resident_id(query["id_number"], today()).number
+            if field == "id_number":
+                person = services().subjects.find_person(parse_resident_id(query[field], today()).number)
+            else:
+                person = services().subjects.find_newborn(parse_birth_certificate_number(query[field]))
         except InvalidIdentifier as exc:
-            api_abort(422, message=f"id_number: {exc.reason}", messages={"query": {"id_number": [exc.reason]}})
-        person = services().subjects.find_person(number)
+            api_abort(422, message=f"{field}: {exc.reason}", messages={"query": {field: [exc.reason]}})
         record_read("Person", person.pid, "person")
         return person_view(person)
 
@@ -85,6 +100,22 @@ class PersonById(MethodView):
         """One person; the read is recorded in their access log."""
         person = services().subjects.get_person(pid)
         record_read("Person", pid, "person")
+        return person_view(person)
+
+
+@blp.route("/persons/<string:pid>/id-number")
+class PersonIdNumber(MethodView):
+    @roles("system", "officer")  # the police's system, or the officer at the centre's household registration window
+    @reads_subject
+    @blp.arguments(IdNumberIn)
+    @blp.response(200, PersonOut)
+    def put(self, body: dict, pid: str):
+        """Attach the ID number household registration assigned to a newborn put on file without one: 409 if
+        another person holds it; 422 if it is invalid, its birth date or sex is not the person's, or the person has
+        one already. The answer shows the person, so this is a recorded read with a purpose (X-Purpose); the
+        attach itself settles the newborn's household registration reminder."""
+        person = register.attach_id_number(services(), actor(), pid, body["id_number"], today())
+        record_read("Person", pid, "person (ID number attached)")
         return person_view(person)
 
 

@@ -9,8 +9,9 @@ from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 
 from profiles.config import Settings
-from profiles.privacy import mask_email, mask_id_number, mask_phone
+from profiles.privacy import mask_birth_certificate_number, mask_email, mask_id_number, mask_phone
 from web.pages import i18n, sessions
+from web.pages.identity import person_number
 from web.pages.limits import limiter
 
 csrf = CSRFProtect()
@@ -32,7 +33,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app, settings.tz)
-    app.jinja_env.filters.update(mask_id=mask_id_number, mask_phone=mask_phone, mask_email=mask_email)
+    app.jinja_env.filters.update(mask_id=mask_id_number, mask_phone=mask_phone, mask_email=mask_email,
+                                 mask_birth_certificate=mask_birth_certificate_number, person_number=person_number)
     app.jinja_env.globals.update(visitor=sessions.current)
 
     from web.pages import citizen, enterprise, login, officer

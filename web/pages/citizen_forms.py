@@ -13,7 +13,7 @@ from profiles.errors import NotFound, Rejected
 from profiles.matters import MatterOpen
 from profiles.notices import LANGUAGES, PUSH_CHANNELS, Preferences, parse_quiet_hours
 from profiles.prefill import FROM_ID_NUMBER, PrefilledField, PrefilledForm, prefill
-from profiles.privacy import mask_email, mask_id_number, mask_phone, mask_text
+from profiles.privacy import mask_birth_certificate_number, mask_email, mask_id_number, mask_phone, mask_text
 from web.pages import citizen_words as words
 from web.pages.applying import check_declared, snapshots_for, submit
 from web.pages.citizen_view import page_url, review_url
@@ -29,6 +29,8 @@ def masker(source: str | None) -> Callable[[str], str] | None:
     source = source or ""
     if source.endswith(".id_number"):
         return mask_id_number
+    if source.endswith(".birth_certificate_number"):
+        return mask_birth_certificate_number
     if source.endswith(".phone"):
         return mask_phone
     if source.endswith(".email"):

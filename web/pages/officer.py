@@ -10,8 +10,14 @@ from flask_babel import lazy_gettext as _l
 
 from profiles.applications import card
 from profiles.errors import NotFound
-from profiles.identifiers import InvalidIdentifier, parse_resident_id, parse_uscc, region_name
-from profiles.privacy import mask_id_number, mask_phone
+from profiles.identifiers import (
+    InvalidIdentifier,
+    parse_birth_certificate_number,
+    parse_resident_id,
+    parse_uscc,
+    region_name,
+)
+from profiles.privacy import mask_birth_certificate_number, mask_id_number, mask_phone
 from profiles.rules import due_items
 from web.pages.applying import form_text
 from web.pages.guards import purpose_for, record_view, services, signed_in, state_purpose, today
@@ -34,11 +40,19 @@ PURPOSES = (_l("Handling an application at the window"), _l("Checking materials 
             _l("Following up a reminder"), _l("Answering the person's enquiry"),
             _l("Reviewing an application near its time limit"), _l("Correcting a record at the holder's request"))
 REVEALABLE = {"id_number": "revealed ID number", "phone": "revealed phone number"}
+TYPED_MASK = {"Person": mask_id_number, "Newborn": mask_birth_certificate_number, "Entity": mask_id_number}
 
 
 def identify(text: str) -> tuple[str, str]:
-    """(label, canonical number) by shape: a resident ID number, else a credit code; the error of the likelier."""
+    """(kind, canonical number) by shape: a resident ID number ("Person"), a medical birth certificate number
+    ("Newborn": a letter and nine digits, the key of a newborn not yet registered), else a credit code ("Entity");
+    the error of the likelier."""
     cleaned = "".join(text.split()).replace("-", "").upper()
+    if len(cleaned) == 10 and cleaned[:1].isalpha():
+        try:
+            return "Newborn", parse_birth_certificate_number(text)
+        except InvalidIdentifier:
+            pass
     try:
         return "Person", parse_resident_id(text, today()).number
     except InvalidIdentifier as id_error:
@@ -79,14 +93,16 @@ def search():
             label, number = identify(raw)
         except InvalidIdentifier as exc:
             errors["number"] = _(exc.reason)
-    typed = (mask_id_number(number) if number else None)
+    typed = (TYPED_MASK[label](number) if number else None)
     if errors:
         return _search_page(422, errors, purpose, typed)
     subjects = services().subjects
     try:
-        found = subjects.find_person(number) if label == "Person" else subjects.find_entity(number)
+        found = subjects.find_person(number) if label == "Person" else subjects.find_newborn(number) \
+            if label == "Newborn" else subjects.find_entity(number)
     except NotFound:
         return _search_page(404, {}, purpose, typed, not_found=True)
+    label = "Entity" if label == "Entity" else "Person"
     sid = found.pid if label == "Person" else found.eid
     state_purpose(label, sid, purpose)
     record_view(label, sid, "search", purpose=purpose)
@@ -148,8 +164,8 @@ def reveal(sid: str):
     person = load("Person", sid)
     value = person.id_number if what == "id_number" else person.phone
     if not value:
-        return render_template("officer/reveal.html", sid=sid, errors={"what": _("no phone number on file")},
-                               reason=reason, what=what), 422
+        missing = _("no phone number on file") if what == "phone" else _("no ID number on file yet")
+        return render_template("officer/reveal.html", sid=sid, errors={"what": missing}, reason=reason, what=what), 422
     record_view("Person", sid, f"{REVEALABLE[what]} (reason: {reason})", purpose=purpose)
     answer = make_response(render_template("officer/reveal.html", sid=sid, errors={}, reason=reason, what=what,
                                            value=value, masked=mask_id_number(value) if what == "id_number"

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from profiles.errors import NotFound
 from profiles.models import ENTITY_KINDS, Entity, Person
-from profiles.privacy import mask_email, mask_id_number, mask_phone, mask_text
+from profiles.privacy import mask_birth_certificate_number, mask_email, mask_id_number, mask_phone, mask_text
 from web.pages.guards import services, today
 from web.pages.names import bilingual, material_name, service_name
 
@@ -105,6 +105,8 @@ def masked(source: str | None, name: str, value: str | None) -> str | None:
     where = f"{source or ''} {name}"
     if "id_number" in where:
         return mask_id_number(value)
+    if "birth_certificate_number" in where:
+        return mask_birth_certificate_number(value)
     if "phone" in where:
         return mask_phone(value)
     if "email" in where:

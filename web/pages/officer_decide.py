@@ -16,6 +16,7 @@ from profiles.matters import OUTCOMES
 from profiles.models import Application, Transition
 from profiles.text import RefusedText, clean_text
 from web.pages.guards import purpose_for, record_view, refuse, services, signed_in, today, visitor
+from web.pages.identity import person_number
 from web.pages.officer_common import PLURAL, bilingual, bp, days_left, load, masked, term
 from web.pages.officer_desk import may_decide
 from web.usecases import applications as usecases
@@ -69,7 +70,7 @@ def note_text(raw: str | None, required: bool) -> tuple[str, str | None]:
 def applicant(app: Application) -> dict:
     """Whom the application is for, as the officer's pages show it: the name, the ID number masked or the code."""
     record = load(app.subject_label, app.subject_id)
-    detail = masked(None, "id_number", getattr(record, "id_number", None)) or getattr(record, "uscc", None)
+    detail = person_number(record) if app.subject_label == "Person" else getattr(record, "uscc", None)
     return {"name": record.name, "detail": detail or "—", "kind": PLURAL[app.subject_label], "sid": app.subject_id}
 
 

@@ -1,5 +1,12 @@
-"""Putting a subject on file: a natural person by resident ID number, a legal entity by unified social credit code,
-and the relations between them (family, legal representative, shareholder, employee)."""
+"""Putting a subject on file: a natural person by resident ID number (a newborn, before household registration, by
+its medical birth certificate number, the ID number attached later), a legal entity by unified social credit code,
+and the relations between them (family, legal representative, shareholder, employee).
+
+A newborn without an ID number must be under one year old: household registration is due within one month of birth
+(户口登记条例 第七条), and someone older without a number is not a newborn but a person without household registration
+(无户口人员), registered by another procedure (国办发〔2015〕96号) that this service does not cover. A year leaves room
+for late registrations while keeping that line.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +14,17 @@ import uuid
 from datetime import date
 
 from profiles.errors import Rejected
-from profiles.identifiers import InvalidIdentifier, parse_resident_id, parse_uscc, region_ever_existed
-from profiles.models import Actor, Entity, Person, Relation
+from profiles.identifiers import (
+    InvalidIdentifier,
+    parse_birth_certificate_number,
+    parse_resident_id,
+    parse_uscc,
+    region_ever_existed,
+)
+from profiles.models import Actor, Entity, LifeEvent, Person, Relation
+from profiles.rules import birthday
+
+SEXES = ("M", "F")
 
 
 def normalise_phone(phone: str | None) -> str | None:
@@ -29,6 +45,54 @@ def register_person(services, actor: Actor, id_number: str, name: str, phone: st
     person = Person(pid=str(uuid.uuid4()), id_number=rid.number, name=name.strip(), birth_date=rid.birth_date,
                     sex=rid.sex, region=rid.region, phone=normalise_phone(phone), email=email)
     return services.subjects.add_person(person)
+
+
+def newborn(name: str, sex: str, birth_date: date, birth_certificate_number: str, phone: str | None,
+            email: str | None, on: date) -> Person:
+    """A newborn without an ID number, checked: the certificate number parsed, the sex M or F, the birth date neither
+    in the future nor a year or more ago; `Rejected` names the field. Shared by the API and the import."""
+    try:
+        number = parse_birth_certificate_number(birth_certificate_number)
+    except InvalidIdentifier as exc:
+        raise Rejected("birth_certificate_number", exc.reason) from None
+    if sex not in SEXES:
+        raise Rejected("sex", "M or F")
+    if birth_date > on:
+        raise Rejected("birth_date", "the birth date is in the future")
+    if birthday(birth_date, 1) <= on:
+        raise Rejected("birth_date", "a person without an ID number is put on file only as a newborn, under one year "
+                                     "old; give the ID number")
+    return Person(pid=str(uuid.uuid4()), id_number=None, name=name.strip(), birth_date=birth_date, sex=sex,
+                  region=None, phone=normalise_phone(phone), email=email, birth_certificate_number=number)
+
+
+def register_newborn(services, actor: Actor, name: str, sex: str, birth_date: date, birth_certificate_number: str,
+                     phone: str | None, email: str | None, on: date) -> Person:
+    """A newborn put on file by its medical birth certificate, before household registration gives it an ID number;
+    its birth is recorded with it (the event the birth bundle's services follow). `Conflict` if the certificate
+    number is on file."""
+    person = newborn(name, sex, birth_date, birth_certificate_number, phone, email, on)
+    birth = LifeEvent(evid=str(uuid.uuid4()), subject_id=person.pid, kind="birth", occurred_on=birth_date,
+                      details={"recorded_with": "birth_certificate"})
+    return services.subjects.add_person(person, birth)
+
+
+def attach_id_number(services, actor: Actor, pid: str, id_number: str, on: date) -> Person:
+    """The ID number household registration assigned (户口登记条例 第七条), given to a person put on file without
+    one. `Rejected` naming `id_number` when it does not parse, the person has one already, or the number's birth
+    date or sex is not the person's; `Conflict` when another person holds it; `NotFound` for an unknown pid."""
+    try:
+        rid = parse_resident_id(id_number, on)
+    except InvalidIdentifier as exc:
+        raise Rejected("id_number", exc.reason) from None
+    person = services.subjects.get_person(pid)
+    if person.id_number is not None:
+        raise Rejected("id_number", "this person has an ID number already")
+    if rid.birth_date != person.birth_date:
+        raise Rejected("id_number", "the birth date in the ID number is not the person's birth date on file")
+    if rid.sex != person.sex:
+        raise Rejected("id_number", "the sex the ID number encodes is not the person's sex on file")
+    return services.subjects.attach_id_number(pid, rid.number, on)
 
 
 def register_entity(services, actor: Actor, uscc: str, name: str, kind: str, established_on: date,
