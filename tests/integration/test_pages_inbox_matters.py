@@ -31,7 +31,9 @@ def test_one_card_per_matter_following_its_state(app, svc, sandbox):
     today = local_today(svc)
     material(svc, me.pid, "id_card", today + timedelta(days=30))
     install(svc)
-    start_scan(svc, today, at=at(today, 10))  # a reminder by inbox and by SMS, with its prefilled draft
+    # A reminder by inbox and by SMS, with its prefilled draft, sent yesterday at 10:00: outside quiet hours and before
+    # the decision below whatever the time of day the test runs (the card takes its words from its newest notice).
+    start_scan(svc, today, at=at(today - timedelta(days=1), 10))
     run_jobs(svc)
     client = signed_in(app, sandbox, me, PHONE)
 
