@@ -259,7 +259,8 @@ class Batch:
                        {k: v for k, v in related.items() if v is not None})
         bring = tuple((m.name_zh, m.name_en) for m in form.materials if m.state != "reusable")
         return Reminder(kind="reminder", days_left=(n.due_on - self.today).days, bring=bring,
-                        for_name=_for_name(subject) if n.recipient_id != n.subject_id else None, **common)
+                        for_name=_for_name(subject) if n.recipient_id != n.subject_id else None,
+                        nature=service.nature, **common)
 
     def _move(self, moves: list[dict]) -> None:
         moved = self.services.notices.move(moves, self.now)

@@ -65,6 +65,7 @@ class Reminder:
     sender: str = "禅城区政务服务"  # the SMS signature
     reference: str | None = None  # the application's number (办件编号), shown on cards and decisions
     note: str | None = None  # decisions: the officer's note (what to correct, why rejected)
+    nature: str = "deadline"  # reminders: "offer" (a benefit one may claim) takes the offer_* templates, no deadline
 
 
 @dataclass(frozen=True)
@@ -85,12 +86,24 @@ def render(channel: str, language: str, reminder: Reminder) -> Rendered:
         raise ValueError(f"the link must be an absolute http(s) URL, not {reminder.link!r}")
     language = language if language in LANGUAGES else DEFAULT_LANGUAGE
     context = _context(language, reminder)
-    subject = _fill(f"subject.{language}.txt", context)
+    offer = "offer_" if reminder.kind == "reminder" and reminder.nature == "offer" else ""
+    subject = _fill(f"{offer}subject.{language}.txt", context)
     if channel == "sms":
-        return Rendered(subject=subject, text=_sms(language, context), html=None)
-    text = _fill(f"{channel}.{language}.txt", context)
-    html = _fill(f"email.{language}.html", {**context, "subject": subject}) if channel == "email" else None
+        return Rendered(subject=subject, text=_offer_sms(language, context) if offer else _sms(language, context),
+                        html=None)
+    text = _fill(f"{offer}{channel}.{language}.txt", context)
+    html = _fill(f"{offer}email.{language}.html", {**context, "subject": subject}) if channel == "email" else None
     return Rendered(subject=subject, text=text, html=html)
+
+
+def _offer_sms(language: str, context: dict[str, Any]) -> str:
+    """An offer's SMS (offer_sms*, no date and no countdown: an offer has no deadline), shortened like a reminder's."""
+    for values, name in ((context, "offer_sms"), (context, "offer_sms_minimal"),
+                         ({**context, "for_name": None}, "offer_sms_minimal")):
+        text = _fill(f"{name}.{language}.txt", values)
+        if segments(text) <= SMS_MAX_SEGMENTS:
+            break
+    return text
 
 
 def zh_date(day: date) -> str:

@@ -17,13 +17,18 @@ Decisions, each visible in the result:
   file by ("issued": a department system's record).
   Entity fields come from the register: "issued". A material field takes that material's provenance.
 - Only current (unsuperseded) materials are used; of several, the latest issued.
-- No value (including a long-term material's empty expiry date) means provenance "missing": asked of the applicant.
+- No value means provenance "missing": asked of the applicant. A material on file without an expiry date is
+  long-term (长期, as the card itself says): its expiry field reads "长期" with the material's provenance, not missing.
 - Scenario: the one named "default", else the first. The decision date: as_of plus the largest time limit among the
   services the caller chose (a bundle's own promise governs the services filed with it).
 - Checklist: the subject's own materials; for a service filed by a parent (it has `parent.*` fields) a kind the
   subject does not hold is taken from the parent, because the catalog asks for the parent's ID card and household
   register there (a newborn holds neither). A kind asked by several services must be valid on the decision date if
   any of them requires it; an already expired one that must be valid is reported as "expiring_before_decision".
+- A child under 16 on `as_of` is not asked for a resident ID card of their own (居民身份证法 第二条: applying under 16
+  is voluntary; 第五条: such a card is valid five years): where a service the child applies for (not one filed by a
+  parent, whose ID card is the parent's) asks for `id_card` and the child holds none, the household register
+  (`hukou`) serves instead. A card the child does hold is reused as usual.
 """
 
 from __future__ import annotations
@@ -36,9 +41,11 @@ from profiles.applications import decide_by
 from profiles.catalog.model import Catalog, FormField, Scenario, Service
 from profiles.errors import Rejected
 from profiles.models import Material
-from profiles.rules import Snapshot
+from profiles.rules import Snapshot, birthday
 
 FROM_ID_NUMBER = frozenset({"id_number", "birth_date", "sex", "region"})
+LONG_TERM = "长期"  # the expiry a long-term card carries (有效期限 …-长期)
+ID_CARD_AGE = 16  # 居民身份证法 第二条: from 16 a citizen must hold an ID card; under 16 it is voluntary
 ROLES = {"parent": "parent", "spouse": "spouse", "entity.legal_rep": "legal_rep"}  # source prefix -> related key
 _PLURAL = {"person": "persons", "entity": "entities"}
 
@@ -98,7 +105,7 @@ def prefill(snapshot: Snapshot, catalog: Catalog, services: list[str], as_of: da
         services=tuple(s.code for s in expanded),
         decision_date=decision_date,
         fields=_fields(expanded, snapshot, related),
-        materials=_checklist(expanded, snapshot, related, catalog, decision_date),
+        materials=_checklist(expanded, snapshot, related, catalog, decision_date, _under_id_card_age(snapshot, as_of)),
     )
 
 
@@ -151,6 +158,8 @@ def _resolve(source: str | None, snapshot: Snapshot, related: Mapping[str, Snaps
         if m is None:
             return _MISSING
         raw = m.fields.get(rest.removeprefix("fields.")) if rest.startswith("fields.") else getattr(m, rest, None)
+        if rest == "expires_on" and raw is None:
+            raw = LONG_TERM  # on file with no end date: long-term, not missing
         return _found(raw, m.provenance, m)
     head, _, attr = source.rpartition(".")
     if head == "entity":
@@ -191,13 +200,19 @@ def scenario(service: Service) -> Scenario:
     return next((s for s in service.scenarios if s.code == "default"), service.scenarios[0])
 
 
+def _under_id_card_age(snapshot: Snapshot, as_of: date) -> bool:
+    return snapshot.person is not None and birthday(snapshot.person.birth_date, ID_CARD_AGE) > as_of
+
+
 def _checklist(expanded: list[Service], snapshot: Snapshot, related: Mapping[str, Snapshot], catalog: Catalog,
-               decision_date: date) -> tuple[ChecklistItem, ...]:
+               decision_date: date, child: bool = False) -> tuple[ChecklistItem, ...]:
     needs: dict[str, dict] = {}  # kind -> {valid: bool, services: [...], parent_ok: bool}
+    no_card = child and current(snapshot.materials, "id_card") is None
     for service in expanded:
         by_parent = any((f.source or "").startswith("parent.") for f in service.fields)
         for req in scenario(service).materials:
-            need = needs.setdefault(req.kind, {"valid": False, "services": [], "parent_ok": False})
+            kind = "hukou" if no_card and not by_parent and req.kind == "id_card" else req.kind
+            need = needs.setdefault(kind, {"valid": False, "services": [], "parent_ok": False})
             need["valid"] |= req.valid_on_decision
             need["parent_ok"] |= by_parent
             need["services"].append(service.code)

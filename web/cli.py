@@ -16,6 +16,7 @@ from graph.scan import scan_due
 from graph.schema import MIGRATIONS, MigrationError, applied_versions, migrate
 from profiles.audit import ChainBroken, NoAuditKey, Verdict
 from profiles.catalog import CatalogError, check_catalog, load_catalog
+from profiles.catalog.model import coverage
 from profiles.config import load
 from profiles.errors import NotFound
 from profiles.models import Actor
@@ -191,6 +192,36 @@ def catalog_check(directory: Path | None) -> None:
             click.echo(str(problem), err=True)
         raise click.ClickException(f"the catalog has {len(problems)} problem(s)")
     click.echo(f"catalog OK: {len(catalog.services)} services, {len(catalog.materials)} material kinds")
+
+
+@catalog_group.command("stages", help="The coverage table: each stage of both lifecycles and the services that carry it.")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+def catalog_stages(directory: Path | None) -> None:
+    # Plain click like `check`: it reads the catalog files, not the graph.
+    catalog, problems = check_catalog(directory or load().catalog_dir)
+    if problems:
+        raise click.ClickException(f"the catalog has {len(problems)} problem(s); see `catalog check`")
+    gaps = []
+    for audience, rows in coverage(catalog).items():
+        life = catalog.lifecycles[audience]
+        click.echo(f"{life.name.zh} / {life.name.en}")
+        for stage, carried in rows:
+            said = ", ".join(f"{s.code}{' (offer)' if s.nature == 'offer' else ''}" for s in carried) or "-- none --"
+            click.echo(f"  {_pad(stage.name.zh, 10)}{stage.key:<14}{len(carried):>3}  {said}")
+            if not carried:
+                gaps.append(f"{stage.name.zh} ({stage.key})")
+        click.echo("")
+    sources = next(iter(catalog.lifecycles.values())).sources if catalog.lifecycles else ()
+    click.echo("stages: " + "; ".join(src.title for src in sources))
+    click.echo(f"not covered: {', '.join(gaps)}" if gaps else "every stage is covered")
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-aligned in `width` terminal columns: a Chinese character takes two."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(width - used, 1)
 
 
 @catalog_group.command("preview", help="Compare who would be due under a changed service file with the live catalog.")

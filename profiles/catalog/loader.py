@@ -5,14 +5,14 @@ its file, key path and reason. A catalog with any problem is not loaded at all.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 from marshmallow import ValidationError
 
 from profiles.catalog import model
-from profiles.catalog.schemas import MaterialsFileSchema, ServiceSchema
+from profiles.catalog.schemas import MaterialsFileSchema, ServiceSchema, StagesFileSchema
 from profiles.materials import MaterialKind
 from profiles.models import ENTITY_EVENTS, PERSON_EVENTS
 
@@ -50,6 +50,7 @@ def check_catalog(directory: Path = DEFAULT_DIR) -> tuple[model.Catalog | None, 
     """Every problem in the catalog at `directory` (empty when it is sound) and, if sound, the catalog."""
     problems: list[Problem] = []
     materials = _load_materials(directory, problems)
+    lifecycles = _load_lifecycles(directory, problems)
     services: dict[str, model.Service] = {}
     files = sorted((directory / "services").glob("*.yaml"))
     if not files:
@@ -69,12 +70,16 @@ def check_catalog(directory: Path = DEFAULT_DIR) -> tuple[model.Catalog | None, 
             audience=loaded["audience"], time_limit_days=loaded["time_limit_days"], sources=tuple(loaded["sources"]),
             scenarios=tuple(loaded["scenarios"]), fields=tuple(loaded["fields_"]), triggers=tuple(loaded["triggers"]),
             bundle=tuple(loaded["bundle"]),
+            stage=loaded["stage"], nature=loaded["nature"],
         )
         if service.code != path.stem:
             problems.append(Problem(name, "code", f"must match the file name ({path.stem!r})"))
         if service.code in services:
             problems.append(Problem(name, "code", f"{service.code!r} is declared twice"))
         problems.extend(Problem(name, key, reason) for key, reason in _cross_check(service, materials))
+        service, stage_problem = _with_stage(service, lifecycles)
+        if stage_problem:
+            problems.append(Problem(name, "stage", stage_problem))
         services[service.code] = service
     for code, service in services.items():
         for i, child in enumerate(service.bundle):
@@ -82,9 +87,10 @@ def check_catalog(directory: Path = DEFAULT_DIR) -> tuple[model.Catalog | None, 
                 problems.append(Problem(f"services/{code}.yaml", f"bundle[{i}]", f"no service {child!r}"))
             elif child == code:
                 problems.append(Problem(f"services/{code}.yaml", f"bundle[{i}]", "a service cannot bundle itself"))
+        problems.extend(Problem(f"services/{code}.yaml", key, reason) for key, reason in _bundle_limit(service, services))
     if problems:
         return None, problems
-    return model.Catalog(materials=materials, services=services), []
+    return model.Catalog(materials=materials, services=services, lifecycles=lifecycles), []
 
 
 def load_material_kinds(directory: Path = DEFAULT_DIR) -> dict[str, MaterialKind]:
@@ -208,3 +214,44 @@ def _source_problems(source: str, audience: str, materials: dict[str, MaterialKi
     if kind and kind not in materials:
         return [f"unknown material kind {kind!r}"]
     return []
+
+
+# --- stages (stages.yaml) and the checks that need the whole catalog ---------------------------------------------
+def _load_lifecycles(directory: Path, problems: list[Problem]) -> dict[str, model.Lifecycle]:
+    data = _read_yaml(directory / "stages.yaml", "stages.yaml", problems)
+    if data is None:
+        return {}
+    try:
+        loaded = StagesFileSchema().load(data)
+    except ValidationError as exc:
+        problems.extend(Problem("stages.yaml", key, reason) for key, reason in _flatten(exc.messages))
+        return {}
+    sources = tuple(loaded["sources"])
+    return {life["audience"]: model.Lifecycle(life["audience"], life["name"], tuple(life["stages"]), sources)
+            for life in loaded["lifecycles"]}
+
+
+def _with_stage(s: model.Service, lifecycles: dict[str, model.Lifecycle]) -> tuple[model.Service, str | None]:
+    """The service with its stage written as the stage's key, or why the stage it names is not of its audience."""
+    life = lifecycles.get(s.audience)
+    if life is None:  # stages.yaml is broken or has no lifecycle for the audience: reported on its own
+        return s, None
+    found = life.find(s.stage or "")
+    if found is not None:
+        return replace(s, stage=found.key), None
+    other = next((o for a, o in lifecycles.items() if a != s.audience and o.find(s.stage or "")), None)
+    if other is not None:
+        stage = other.find(s.stage or "")
+        return s, (f"{s.stage!r} ({stage.name.zh}) is a stage of {other.name.en.lower()}; "
+                   f"the service is for a {s.audience}")
+    keys = ", ".join(f"{st.key} ({st.name.zh})" for st in life.stages)
+    return s, f"unknown stage {s.stage!r}; a {s.audience} service takes one of: {keys}"
+
+
+def _bundle_limit(bundle: model.Service, services: dict[str, model.Service]):
+    """A bundle promises the whole matter done in its time limit: not sooner than its slowest member can be."""
+    members = [services[c] for c in bundle.bundle if c in services and c != bundle.code]
+    slowest = max(members, key=lambda m: m.time_limit_days, default=None)
+    if slowest is not None and slowest.time_limit_days > bundle.time_limit_days:
+        yield "time_limit_days", (f"{bundle.time_limit_days} working days is shorter than its member "
+                                  f"{slowest.code!r} ({slowest.time_limit_days})")

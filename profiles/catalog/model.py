@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from profiles.materials import MaterialKind
@@ -139,14 +139,52 @@ class Service:
     fields: tuple[FormField, ...]
     triggers: tuple[Trigger, ...]
     bundle: tuple[str, ...]
+    stage: str | None = None  # a stage key of its audience's lifecycle (stages.yaml)
+    nature: str = "deadline"  # deadline (a duty with a date) | offer (a benefit one may claim)
 
 
 @dataclass(frozen=True)
 class Catalog:
     materials: dict[str, MaterialKind]
     services: dict[str, Service]
+    lifecycles: dict[str, Lifecycle] = field(default_factory=dict)  # audience -> its stages (stages.yaml)
 
     def max_offset(self) -> int:
         """The scan's horizon: an item is owed a reminder at most this many days before it is due."""
         return max((max(t.offsets) for s in self.services.values() for t in s.triggers if getattr(t, "offsets", None)),
                    default=0)
+
+
+NATURES = ("deadline", "offer")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a lifecycle (国办发〔2025〕24号): `key` in the YAML, the document's own name in `name.zh`."""
+
+    key: str
+    name: Text
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """The stages of one audience's lifecycle, in order (a person from 出生 to 身后, a business from 开办 to 注销)."""
+
+    audience: str
+    name: Text
+    stages: tuple[Stage, ...]
+    sources: tuple[Source, ...] = ()
+
+    def find(self, said: str) -> Stage | None:
+        """The stage a service names, by key (`after_death`) or by the document's name (`身后`)."""
+        return next((s for s in self.stages if said in (s.key, s.name.zh)), None)
+
+
+def coverage(catalog: Catalog) -> dict[str, list[tuple[Stage, list[Service]]]]:
+    """Audience -> each stage of its lifecycle, in order, with the services that carry it (an empty list: a gap)."""
+    out = {}
+    for audience, life in catalog.lifecycles.items():
+        out[audience] = [(st, sorted((s for s in catalog.services.values()
+                                      if s.audience == audience and s.stage == st.key), key=lambda s: s.code))
+                         for st in life.stages]
+    return out

@@ -226,3 +226,39 @@ class ServiceSchema(Strict):
     fields_ = fields.List(fields.Nested(FieldSchema), data_key="fields", load_default=list)
     triggers = fields.List(fields.Nested(TriggerSchema), load_default=list)
     bundle = fields.List(fields.String(validate=CODE), load_default=list)
+    stage = fields.String(required=True, validate=validate.Length(min=1))  # checked against stages.yaml (loader)
+    nature = fields.String(load_default="deadline", validate=validate.OneOf(model.NATURES))
+
+
+# --- stages.yaml: the two lifecycles (国办发〔2025〕24号) -----------------------------------------------------------
+class StageSchema(Strict):
+    key = fields.String(required=True, validate=CODE)
+    name = fields.Nested(TextSchema, required=True)
+
+    @post_load
+    def make(self, data, **_):
+        return model.Stage(**data)
+
+
+class LifecycleSchema(Strict):
+    audience = fields.String(required=True, validate=validate.OneOf(["person", "entity"]))
+    name = fields.Nested(TextSchema, required=True)
+    stages = fields.List(fields.Nested(StageSchema), required=True, validate=validate.Length(min=1))
+
+    @validates_schema
+    def unique(self, data, **_):
+        said = [x for st in data.get("stages", []) for x in (st.key, st.name.zh)]
+        if len(said) != len(set(said)):
+            raise ValidationError("stage keys and names must be unique", "stages")
+
+
+class StagesFileSchema(Strict):
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    sources = fields.List(fields.Nested(SourceSchema), required=True, validate=validate.Length(min=1))
+    lifecycles = fields.List(fields.Nested(LifecycleSchema), required=True, validate=validate.Length(min=1))
+
+    @validates_schema
+    def one_each(self, data, **_):
+        audiences = [life["audience"] for life in data.get("lifecycles", [])]
+        if len(audiences) != len(set(audiences)):
+            raise ValidationError("one lifecycle per audience", "lifecycles")

@@ -35,6 +35,7 @@ def test_due_lists_the_renewal_with_why_and_when(client, world):
     assert item["notify_on"] == [(due_on - timedelta(days=d)).isoformat() for d in (90, 30, 7)]
     assert item["reason"]["rule"].startswith("id_card_renewal@v") and item["reason"]["source"] == f"material:{card_mid}"
     assert item["recipients"] == [pid]
+    assert item["nature"] == "deadline" and item["opens_on"] == (due_on - timedelta(days=90)).isoformat()
     log = client.get(f"/api/v1/persons/{pid}/access-log", headers={**auth["officer"], **PURPOSE}).get_json()
     assert "due items" in [e["what"] for e in log]
 
@@ -124,3 +125,16 @@ def test_a_childs_application_reuses_a_parents_papers_but_not_a_strangers(client
     assert refused.status_code == 422 and "reuse" in refused.get_json()["errors"]
     filed = client.post("/api/v1/applications", headers=auth["officer"], json={**request, "reuse": [hukou_mid]})
     assert filed.status_code == 201 and filed.get_json()["reuse"] == [hukou_mid]
+
+
+def test_an_offer_is_a_due_item_of_nature_offer(client, world):
+    auth, parent_pid, _card, _hukou = world
+    born = date.today() - timedelta(days=20)
+    baby = client.post("/api/v1/persons", json={"id_number": id_number(born=born, seq=322), "name": "张小宝"},
+                       headers=auth["system"]).get_json()["pid"]
+    client.post("/api/v1/relations", json={"from": parent_pid, "to": baby, "type": "PARENT_OF"}, headers=auth["system"])
+    items = client.get(f"/api/v1/persons/{baby}/due", headers={**auth["officer"], **PURPOSE}).get_json()
+    [offer] = [i for i in items if i["service"] == "childcare_subsidy_claim"]
+    assert offer["nature"] == "offer" and offer["recipients"] == [parent_pid]
+    assert offer["opens_on"] in (born.isoformat(), (born + timedelta(days=1)).isoformat())  # the first year of age
+    assert offer["notify_on"] == [offer["opens_on"]]  # pushed once, when the year opens

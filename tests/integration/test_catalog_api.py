@@ -56,10 +56,31 @@ def test_the_api_serves_the_catalog(app, client):
     codes = {s["code"] for s in listed.get_json()}
     assert codes >= SEEDED
     first = listed.get_json()[0]
-    assert set(first) == {"code", "name", "audience", "department", "time_limit_days"}
+    assert set(first) == {"code", "name", "audience", "department", "time_limit_days", "stage", "nature"}
+    by_code = {s["code"]: s for s in listed.get_json()}
+    assert (by_code["childcare_subsidy_claim"]["stage"], by_code["childcare_subsidy_claim"]["nature"]) == (
+        "birth", "offer")
+    assert (by_code["enterprise_annual_report"]["stage"], by_code["enterprise_annual_report"]["nature"]) == (
+        "operation", "deadline")
+    stages = client.get("/api/v1/catalog/stages", headers=auth["officer"]).get_json()
+    person = next(life for life in stages if life["audience"] == "person")
+    assert [st["name"]["zh"] for st in person["stages"]][:2] == ["出生", "教育"]
+    assert "childcare_subsidy_claim" in person["stages"][0]["services"]
     item = client.get("/api/v1/catalog/services/id_card_renewal", headers=auth["system"]).get_json()
     assert item["audience"] == "person" and item["triggers"][0]["kind"] == "expiry"
     assert item["scenarios"] and item["fields"] and item["sources"]
     missing = client.get("/api/v1/catalog/services/no_such_service", headers=auth["officer"])
     assert missing.status_code == 404 and "code" in missing.get_json()["errors"]
     assert client.get("/api/v1/catalog/services").status_code == 401
+
+
+def test_catalog_stages_prints_the_coverage_table_of_both_lifecycles(settings):
+    result = CliRunner().invoke(cli.catalog_stages, [str(settings.catalog_dir)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("个人全生命周期") and any(line.startswith("经营主体全生命周期") for line in lines)
+    row = next(line for line in lines if line.strip().startswith("出生"))
+    assert "birth" in row and "childcare_subsidy_claim (offer)" in row and "newborn_hukou_registration" in row
+    row = next(line for line in lines if line.strip().startswith("纳税缴费"))
+    assert "corporate_income_tax_annual_filing" in row
+    assert "国办发〔2025〕24号" in result.output

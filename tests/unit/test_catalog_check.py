@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from profiles.catalog import CatalogError, check_catalog, load_catalog
+from profiles.catalog import DEFAULT_DIR, CatalogError, check_catalog, load_catalog
 from profiles.catalog.model import AgeTrigger, ExpiryTrigger, MonthDay, YearlyTrigger
 
 TEXT = {"zh": "文字", "en": "Text"}
@@ -25,6 +25,7 @@ RENEWAL = {
                {"name": "address", "label": TEXT, "source": "material[hukou].fields.address"},
                {"name": "reason", "label": TEXT, "source": None}],
     "triggers": [{"kind": "expiry", "material": "id_card", "window_days": 90, "offsets": [90, 30, 7]}],
+    "stage": "living",
 }
 SCHOOL = {
     "code": "primary_school_entry", "version": 1, "name": TEXT, "department": TEXT, "audience": "person",
@@ -32,6 +33,7 @@ SCHOOL = {
     "scenarios": [{"code": "default", "name": TEXT, "materials": [{"kind": "hukou", "valid_on_decision": True}]}],
     "triggers": [{"kind": "age", "age": 6, "reached_by": {"month": 8, "day": 31}, "notify_from": {"month": 3, "day": 1},
                   "notify": "guardians", "offsets": [30, 7]}],
+    "stage": "教育",  # a stage by the document's own name works as well as by key
 }
 REPORT = {
     "code": "enterprise_annual_report", "version": 1, "name": TEXT, "department": TEXT, "audience": "entity",
@@ -41,12 +43,16 @@ REPORT = {
     "triggers": [{"kind": "yearly", "window": {"from": {"month": 1, "day": 1}, "to": {"month": 6, "day": 30}},
                   "done_event": "annual_report", "offsets": [60, 30, 7]}],
     "bundle": [],
+    "stage": "operation",
+    "nature": "deadline",
 }
+STAGES = (DEFAULT_DIR / "stages.yaml").read_text(encoding="utf-8")
 
 
 def write(tmp_path, materials=MATERIALS, services=(RENEWAL, SCHOOL, REPORT), raw: dict[str, str] | None = None):
     (tmp_path / "services").mkdir(exist_ok=True)
     (tmp_path / "materials.yaml").write_text(yaml.safe_dump(materials, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "stages.yaml").write_text(STAGES, encoding="utf-8")
     for s in services:
         (tmp_path / "services" / f"{s['code']}.yaml").write_text(yaml.safe_dump(s, allow_unicode=True),
                                                                  encoding="utf-8")
@@ -58,6 +64,10 @@ def write(tmp_path, materials=MATERIALS, services=(RENEWAL, SCHOOL, REPORT), raw
 def test_a_sound_catalog_loads(tmp_path):
     catalog = load_catalog(write(tmp_path))
     assert set(catalog.services) == {"id_card_renewal", "primary_school_entry", "enterprise_annual_report"}
+    # stages are kept by key, whether the file names the key or the document's name; nature defaults to deadline
+    assert {c: (s.stage, s.nature) for c, s in catalog.services.items()} == {
+        "id_card_renewal": ("living", "deadline"), "primary_school_entry": ("education", "deadline"),
+        "enterprise_annual_report": ("operation", "deadline")}
     assert catalog.materials["hukou"].expires == "never"
     renewal = catalog.services["id_card_renewal"]
     assert renewal.triggers == (ExpiryTrigger("id_card", 90, (90, 30, 7)),)
@@ -137,6 +147,22 @@ BROKEN = [
      "fields[2].name", "appears twice"),
     ("bundle of an unknown service", [changed(REPORT, "bundle", ["ghost_service"])],
      "services/enterprise_annual_report.yaml", "bundle[0]", "no service 'ghost_service'"),
+    ("unknown stage", [changed(RENEWAL, "stage", "adolescence")], "services/id_card_renewal.yaml", "stage",
+     "unknown stage 'adolescence'; a person service takes one of: birth (出生)"),
+    ("no stage", [changed(RENEWAL, "stage", REMOVE)], "services/id_card_renewal.yaml", "stage",
+     "Missing data for required field"),
+    ("a business stage for a person", [changed(RENEWAL, "stage", "注销退出")], "services/id_card_renewal.yaml",
+     "stage", "'注销退出' (注销退出) is a stage of a business's lifecycle"),
+    ("a person stage for a business", [changed(REPORT, "stage", "after_death")],
+     "services/enterprise_annual_report.yaml", "stage", "the service is for a entity"),
+    ("unknown nature", [changed(REPORT, "nature", "gift")], "services/enterprise_annual_report.yaml", "nature",
+     "Must be one of: deadline, offer"),
+    ("bundle promising less than its slowest member", [changed(changed(REPORT, "bundle", ["slow_report"]),
+                                                              "time_limit_days", 5),
+                                                      changed(changed(REPORT, "code", "slow_report"),
+                                                              "time_limit_days", 20)],
+     "services/enterprise_annual_report.yaml", "time_limit_days",
+     "5 working days is shorter than its member 'slow_report' (20)"),
     ("retirement ceiling below base", [changed(SCHOOL, "triggers.0", {"kind": "age", "notify": "self",
      "offsets": [90], "schedule": [{"id": "m", "sex": "M", "effective_from": "2025-01-01", "base_age_months": 720,
                                     "first_birth": "1965-13", "step_every_months": 4, "max_age_months": 700}]})],
@@ -185,3 +211,12 @@ def test_every_problem_is_reported_not_just_the_first(tmp_path):
     assert {(p.file, p.path) for p in problems} >= {
         ("services/id_card_renewal.yaml", "audience"), ("services/id_card_renewal.yaml", "triggers[0].offsets"),
         ("services/primary_school_entry.yaml", "version")}
+
+
+def test_the_stage_list_is_checked_too(tmp_path):
+    doubled = STAGES.replace("{key: education, name: {zh: 教育", "{key: education, name: {zh: 出生")
+    _, problems = check_catalog(write(tmp_path, raw={"stages.yaml": doubled}))
+    assert any(p.file == "stages.yaml" and "unique" in p.reason for p in problems), problems
+    (tmp_path / "stages.yaml").unlink()
+    _, problems = check_catalog(tmp_path)
+    assert any(p.file == "stages.yaml" and p.reason == "file is missing" for p in problems), problems

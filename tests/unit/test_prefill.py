@@ -52,22 +52,29 @@ NEWBORN = Snapshot(person=CHILD, materials=(BIRTH_CERT,), guardians=("p-father",
 PARENT = Snapshot(person=MOTHER, materials=(MOTHER_CARD, MOTHER_HUKOU))
 
 
+CHILD_FIELDS = {"address", "child_name", "child_sex", "child_birth_date", "birth_certificate_number", "place_of_birth",
+                "father_name", "mother_name", "child_id_number"}
+GUARDIAN_FIELDS = {"guardian_name", "guardian_id_number", "guardian_phone"}
+NOT_YET_RENAMED = {"applicant_name", "applicant_id_number", "phone"}
+
+
 def test_the_birth_bundle_is_one_form_with_each_shared_field_once():
     form = prefill(NEWBORN, CATALOG, ["birth_bundle"], AS_OF, related={"parent": PARENT})
     assert form.services == BIRTH_SERVICES
     names = [f.name for f in form.fields]
-    assert len(names) == len(set(names)) == 12
-    assert set(names) == {"applicant_name", "applicant_id_number", "phone", "address", "child_name", "child_sex",
-                          "child_birth_date", "birth_certificate_number", "place_of_birth", "father_name",
-                          "mother_name", "child_id_number"}
-    applicant = field(form, "applicant_name")
+    assert len(names) == len(set(names))
+    # the parent applying is guardian_* (birth_bundle and newborn_hukou_registration still say applicant_* / phone
+    # until their owner renames them: tolerated here, nothing else)
+    assert CHILD_FIELDS | GUARDIAN_FIELDS <= set(names) <= CHILD_FIELDS | GUARDIAN_FIELDS | NOT_YET_RENAMED
+    applicant = field(form, "guardian_name")
     assert (applicant.value, applicant.provenance, applicant.locked) == ("王芳", "issued", True)
     assert (applicant.source, applicant.material_id, applicant.material_date) == ("parent.name", "mid-card",
                                                                                   date(2018, 5, 1))
-    assert applicant.services == BIRTH_SERVICES
-    id_number = field(form, "applicant_id_number")
+    assert set(applicant.services) >= {"newborn_medical_insurance", "social_security_card_application",
+                                       "vaccination_certificate_application"}
+    id_number = field(form, "guardian_id_number")
     assert (id_number.value, id_number.provenance, id_number.locked) == ("440604199203150026", "issued", True)
-    phone = field(form, "phone")
+    phone = field(form, "guardian_phone")
     assert (phone.value, phone.provenance, phone.locked) == ("13812345678", "declared", False)
     # the catalog asks the address of the applicant in all five (source: null), so it is asked once, unfilled
     address = field(form, "address")
@@ -92,13 +99,13 @@ def test_the_birth_bundle_checklist_reuses_the_birth_certificate_and_the_parents
                              "vaccination_certificate_application")
     assert (item(form, "hukou").state, item(form, "hukou").mid) == ("reusable", "mid-hukou")
     assert (item(form, "id_card").state, item(form, "id_card").mid) == ("reusable", "mid-card")
-    # the bundle's own promise (5 working days) governs, not the longest of its parts (social security card: 10)
-    assert form.decision_date == decide_by(AS_OF, 5)
+    # the bundle's own promise governs: 10 working days, no shorter than its slowest member (the loader checks)
+    assert form.decision_date == decide_by(AS_OF, 10)
 
 
 def test_the_birth_bundle_without_a_parent_on_file_asks_for_everything_about_the_parent():
     form = prefill(dataclasses.replace(NEWBORN, materials=()), CATALOG, ["birth_bundle"], AS_OF)
-    for name in ("applicant_name", "applicant_id_number", "phone", "father_name", "birth_certificate_number"):
+    for name in ("guardian_name", "guardian_id_number", "guardian_phone", "father_name", "birth_certificate_number"):
         assert (field(form, name).value, field(form, name).provenance) == (None, "missing")
     assert field(form, "child_name").provenance == "declared"  # the newborn holds no ID card
     assert {m.kind: m.state for m in form.materials} == {"birth_certificate": "missing", "hukou": "missing",

@@ -22,7 +22,10 @@ def reminder_dates(service: str, as_of: date) -> tuple[date, ...]:
 
 
 def test_without_catch_up_the_yearly_trigger_is_planned_every_day_as_the_evaluator_sees_it():
-    assert yearly(date(2026, 11, 22), None) == ["resident_medical_insurance_contribution"]
+    # the horizon is the largest offset: 365 days since the offers (a year of age offered from its first day), so
+    # next June's annual report window is in it too
+    assert HORIZON == 365
+    assert yearly(date(2026, 11, 22), None) == ["enterprise_annual_report", "resident_medical_insurance_contribution"]
 
 
 def test_with_catch_up_the_yearly_trigger_is_planned_only_from_a_reminder_date_for_a_week():

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from profiles.catalog.model import coverage
 from profiles.errors import NotFound
 from web.api.auth import enforce, no_personal_data, roles
 from web.api.subjects import services
@@ -24,6 +25,9 @@ class ServiceSummary(Schema):
     audience = fields.String()
     department = fields.Dict()
     time_limit_days = fields.Integer()
+    stage = fields.String(metadata={"description": "its stage of the audience's lifecycle (国办发〔2025〕24号), "
+                                                   "a key of GET /api/v1/catalog/stages"})
+    nature = fields.String(metadata={"description": "deadline (a duty with a date) or offer (a benefit one may claim)"})
 
 
 def _plain(value):
@@ -59,3 +63,18 @@ class ServiceByCode(MethodView):
         if service is None:
             raise NotFound("service", code, field="code")
         return _plain(service)
+
+
+@blp.route("/stages")
+class Stages(MethodView):
+    @roles(*EVERYONE)
+    @no_personal_data("the public service catalog")
+    @blp.response(200)
+    def get(self):
+        """The two lifecycles (a person from 出生 to 身后, a business from 开办 to 注销), each stage with the codes of
+        the services that carry it, and the document they come from."""
+        catalog = services().catalog
+        return [{"audience": audience, "name": _plain(catalog.lifecycles[audience].name),
+                 "sources": _plain(catalog.lifecycles[audience].sources),
+                 "stages": [{**_plain(stage), "services": [s.code for s in carried]} for stage, carried in rows]}
+                for audience, rows in coverage(catalog).items()]

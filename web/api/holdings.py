@@ -102,8 +102,10 @@ class Due(MethodView):
         label = label_of(kind)
         snapshot = services().snapshots.load(label, sid)
         record_read(label, sid, "due items")
-        items = due_items(snapshot, services().catalog, query.get("as_of") or today(), query["within"])
+        catalog = services().catalog
+        items = due_items(snapshot, catalog, query.get("as_of") or today(), query["within"])
         return [{"service": i.service, "due_on": i.due_on, "notify_on": list(i.notify_on),
+                 "nature": catalog.services[i.service].nature, "opens_on": i.opens_on,
                  "recipients": list(i.recipients),
                  "reason": {"rule": i.reason.rule, "source": i.reason.source, "detail": i.reason.detail,
                             "parameter": i.reason.parameter}} for i in items]

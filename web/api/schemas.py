@@ -260,6 +260,10 @@ class DueItemOut(Schema):
     notify_on = fields.List(fields.Date())
     recipients = fields.List(fields.String())
     reason = fields.Nested(DueReasonOut)
+    nature = fields.String(metadata={"description": "deadline: due_on is the date the duty is due by; offer: a benefit "
+                                                    "one may claim from opens_on, and due_on is only the end of the "
+                                                    "period it is offered for, not a deadline"})
+    opens_on = fields.Date(metadata={"description": "the first day of the matter (the period it belongs to)"})
 
 
 class SubjectRef(Strict):

@@ -64,9 +64,12 @@ def coming_up(snapshot, related, applications: list[dict], as_of) -> list[dict]:
             checklist = prefill(snapshot, catalog, [item.service], as_of, related).materials
         except Rejected:  # a service the catalog no longer offers to persons: nothing to prefill
             checklist = ()
+        offer = catalog.services[item.service].nature == "offer"  # a benefit to claim: no due date, no countdown
         out.append({
             "service": item.service, "name": words.service_name(item.service), "due_on": item.due_on,
-            "days_left": words.days_left(item.due_on, as_of), "reason": words.due_reason(item, snapshot),
+            "nature": "offer" if offer else "deadline",
+            "days_left": None if offer else words.days_left(item.due_on, as_of),
+            "reason": words.offer_reason(item, as_of) if offer else words.due_reason(item, snapshot),
             "rule": item.reason.rule, "source": words.reason_source(item, snapshot),
             "bring": [{"name": m.name_zh if is_chinese() else m.name_en, "state": m.state,
                        "said": words.checklist_state(m.state), "expires_on": m.expires_on} for m in checklist],
@@ -98,7 +101,8 @@ def inbox(pid: str, relation: str, wards: list[str]) -> list[dict]:
         decision = latest.kind in DECISION_KINDS.values()  # a decision's words (its note) are rendered, not stored
         rows.append({
             "nid": latest.nid, "unread_nids": [n.nid for n in group if n.read_at is None and n.channel == "inbox"],
-            "kind": words.notice_kind(latest.kind), "service": words.service_name(latest.service),
+            "offer": _offered(latest), "service": words.service_name(latest.service),
+            "kind": words.notice_kind("offer" if _offered(latest) else latest.kind),
             "due_on": latest.due_on, "decision": decision, "status": status,
             "status_said": words.application_status(status) if status else None,
             "tone": words.status_tone(status) if status else "none",
@@ -112,6 +116,12 @@ def inbox(pid: str, relation: str, wards: list[str]) -> list[dict]:
                            for n in group],
         })
     return rows
+
+
+def _offered(notice) -> bool:
+    """A reminder of an offer (a benefit one may claim): the card names no due date."""
+    service = services().catalog.services.get(notice.service)
+    return notice.kind == "reminder" and service is not None and service.nature == "offer"
 
 
 def notice_url(notice, wards: list[str]) -> str | None:

@@ -28,7 +28,7 @@ def status_tone(status: str) -> str:
 
 
 def notice_kind(kind: str) -> str:
-    return {"reminder": _("Reminder"), "yellow_card": _("Processing time warning"),
+    return {"reminder": _("Reminder"), "offer": _("You can claim"), "yellow_card": _("Processing time warning"),
             "red_card": _("Processing time exceeded"), "decision_approved": _("Decision: approved"),
             "decision_rejected": _("Decision: not approved"),
             "decision_needs_correction": _("Returned for correction")}.get(kind, kind)
@@ -152,3 +152,10 @@ def days_left(due_on: date, today: date) -> str:
     if n == 0:
         return _("Due today")
     return _("Days left: %(n)d", n=n)
+
+
+def offer_reason(item: DueItem, today: date) -> str:
+    """An offer's why: since when it can be claimed; never a date it is due by (it has none)."""
+    if item.opens_on <= today:
+        return _("You can claim it since %(day)s.", day=item.opens_on.isoformat())
+    return _("You can claim it from %(day)s.", day=item.opens_on.isoformat())
