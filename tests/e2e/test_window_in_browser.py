@@ -33,7 +33,7 @@ def test_due_services_are_ticked_a_not_due_one_warns_the_mother_fills_the_form_a
     desk.goto(f"{site.base}/officer/persons/{baby.pid}/prefill")
     assert desk.locator("#s-birth_bundle").is_checked()
     assert not desk.locator("#s-primary_school_entry").is_checked()
-    assert desk.locator("#p-applicant_name").count() == 1
+    assert desk.locator("#p-guardian_name").count() == 1
 
     # The officer adds school entry (not due) and chooses the mother as the one at the window.
     desk.locator("#s-primary_school_entry").check()
@@ -44,8 +44,8 @@ def test_due_services_are_ticked_a_not_due_one_warns_the_mother_fills_the_form_a
     assert reason.is_visible() and "6 岁" in reason.inner_text()
     assert desk.locator("#w-newborn_hukou_registration").count() == 0  # due: no warning
     assert desk.locator(f"#a-{mother.pid}").is_checked()
-    assert desk.locator("#p-applicant_name").input_value() == mother.name
-    assert father.name not in desk.locator("#p-applicant_name").input_value()
+    assert desk.locator("#p-guardian_name").input_value() == mother.name
+    assert father.name not in desk.locator("#p-guardian_name").input_value()
     screenshot(desk, "window-one-form.zh-CN")
 
     # Two services in one go: refused until the one not due is confirmed, nothing filed meanwhile.
@@ -70,7 +70,4 @@ def test_due_services_are_ticked_a_not_due_one_warns_the_mother_fills_the_form_a
     assert "受理回执" in receipt and all(r["number"] and r["number"] in receipt for r in rows)
     for row in rows:
         fields = svc.applications.get(row["aid"]).fields
-        # the parent at the window is guardian_* (newborn_hukou_registration says applicant_* until it is renamed)
-        name, number = (("guardian_name", "guardian_id_number") if "guardian_name" in fields
-                        else ("applicant_name", "applicant_id_number"))
-        assert fields[name] == mother.name and fields[number] == mother.id_number
+        assert fields["guardian_name"] == mother.name and fields["guardian_id_number"] == mother.id_number

@@ -220,7 +220,7 @@ def test_the_window_files_one_service_from_the_form_keeping_masked_numbers_from_
     search(client, baby.id_number)
     page = client.get(f"/officer/persons/{baby.pid}/prefill?services=birth_bundle").get_data(as_text=True)
     parent = father if whats(svc, father.pid) else mother
-    typed = {"field.phone": mask_phone(parent.phone), "field.child_name": "陈小宝",
+    typed = {"field.guardian_phone": mask_phone(parent.phone), "field.child_name": "陈小宝",
              "field.birth_certificate_number": mask_text("Q440123456", 2, 2),
              "field.place_of_birth": "佛山市第一人民医院",
              "field.father_name": "陈大文", "field.mother_name": "林小红", "selected": "birth_bundle",
@@ -235,8 +235,8 @@ def test_the_window_files_one_service_from_the_form_keeping_masked_numbers_from_
     application = svc.applications.get(row["aid"])
     assert application.service == "newborn_hukou_registration" and application.status == "submitted"
     assert application.fields["birth_certificate_number"] == "Q440123456"  # the masked value meant "as on file"
-    assert application.fields["phone"] == parent.phone
-    assert application.fields["applicant_id_number"] == parent.id_number  # locked: from the file
+    assert application.fields["guardian_phone"] == parent.phone
+    assert application.fields["guardian_id_number"] == parent.id_number  # locked: from the file
     (certificate,) = svc.holdings.materials("Person", baby.pid)
     assert certificate.mid in application.reused  # not handed in again
     parents_papers = {m.mid for p in (father, mother) for m in svc.holdings.materials("Person", p.pid)}

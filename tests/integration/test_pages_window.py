@@ -146,8 +146,8 @@ def test_the_parent_chosen_at_the_window_fills_every_applicant_field_and_is_the_
     path = f"/officer/persons/{baby.pid}/prefill?services=newborn_hukou_registration&applicant={other.pid}"
     page = client.get(path).get_data(as_text=True)
     assert checked(page, f"a-{other.pid}") and f'name="applicant" value="{other.pid}"' in page
-    assert shown(page, "applicant_name") == other.name
-    assert shown(page, "applicant_id_number") == mask_id_number(other.id_number) != mask_id_number(first.id_number)
+    assert shown(page, "guardian_name") == other.name
+    assert shown(page, "guardian_id_number") == mask_id_number(other.id_number) != mask_id_number(first.id_number)
     assert any(f"(as parent of {baby.pid})" in what for what, _ in whats(svc, other.pid))
     reads_of_first = len(whats(svc, first.pid))
     form = {**typed(page, address="禅城区祖庙路1号"), "applicant": other.pid,
@@ -155,9 +155,9 @@ def test_the_parent_chosen_at_the_window_fills_every_applicant_field_and_is_the_
     assert post(client, f"/officer/persons/{baby.pid}/apply", form).status_code == 303
     (row,) = svc.portal.applications_of("Person", baby.pid)
     application = svc.applications.get(row["aid"])
-    assert application.fields["applicant_name"] == other.name
-    assert application.fields["applicant_id_number"] == other.id_number
-    assert application.fields["phone"] == other.phone  # the masked phone sent back meant "as on file": theirs
+    assert application.fields["guardian_name"] == other.name
+    assert application.fields["guardian_id_number"] == other.id_number
+    assert application.fields["guardian_phone"] == other.phone  # the masked phone sent back meant "as on file": theirs
     theirs = {m.mid for m in svc.holdings.materials("Person", other.pid)}
     assert set(application.reused) & theirs  # their ID card and household register, not the other parent's
     assert not set(application.reused) & {m.mid for m in svc.holdings.materials("Person", first.pid)}

@@ -55,7 +55,6 @@ PARENT = Snapshot(person=MOTHER, materials=(MOTHER_CARD, MOTHER_HUKOU))
 CHILD_FIELDS = {"address", "child_name", "child_sex", "child_birth_date", "birth_certificate_number", "place_of_birth",
                 "father_name", "mother_name", "child_id_number"}
 GUARDIAN_FIELDS = {"guardian_name", "guardian_id_number", "guardian_phone"}
-NOT_YET_RENAMED = {"applicant_name", "applicant_id_number", "phone"}
 
 
 def test_the_birth_bundle_is_one_form_with_each_shared_field_once():
@@ -63,9 +62,7 @@ def test_the_birth_bundle_is_one_form_with_each_shared_field_once():
     assert form.services == BIRTH_SERVICES
     names = [f.name for f in form.fields]
     assert len(names) == len(set(names))
-    # the parent applying is guardian_* (birth_bundle and newborn_hukou_registration still say applicant_* / phone
-    # until their owner renames them: tolerated here, nothing else)
-    assert CHILD_FIELDS | GUARDIAN_FIELDS <= set(names) <= CHILD_FIELDS | GUARDIAN_FIELDS | NOT_YET_RENAMED
+    assert set(names) == CHILD_FIELDS | GUARDIAN_FIELDS  # the parent applying is guardian_* in every member
     applicant = field(form, "guardian_name")
     assert (applicant.value, applicant.provenance, applicant.locked) == ("王芳", "issued", True)
     assert (applicant.source, applicant.material_id, applicant.material_date) == ("parent.name", "mid-card",

@@ -239,7 +239,7 @@ def apply(kind: str, sid: str):
         if not warning["open"] and code not in confirmed:
             errors[f"confirm-{code}"] = _("not due: tick the confirmation to file it all the same")
     # The values as the one form showed them (a field several services ask is asked once, from its first source:
-    # the parent's name for every applicant_name of a newborn's services), each service taking the fields it asks.
+    # the parent's name for every guardian_name of a newborn's services), each service taking the fields it asks.
     shown = prefill(snapshot, catalog, list(dict.fromkeys(c for c in (*selected, *codes) if c in catalog.services
                                                           and catalog.services[c].audience == AUDIENCE[label])),
                     today(), related)
