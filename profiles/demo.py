@@ -39,6 +39,10 @@ ABOLISHED = {
 # Sequence numbers a resident ID number has per region, birth date and sex (3 digits, odd for men, even for women).
 # Wives' birth dates are clamped to 21 years ago, so at a million persons one date's 500 run out.
 SEQUENCES_PER_DAY = 500
+# A newborn is entered in the household register within a month of its birth (户口登记条例 第七条); until then it has
+# no ID number. Of the children born in the last month, this share is not registered yet.
+REGISTRATION_DAYS = 30
+UNREGISTERED_SHARE = 0.7
 OLD_CODE_SHARE = 0.3  # of those born in an abolished code's time who carry it
 PROVENANCE = (("issued", 80), ("verified", 12), ("declared", 8))
 ENTITY_MIX = (("limited_company", 45), ("individual_business", 30), ("branch", 7), ("sole_proprietorship", 6),
@@ -170,22 +174,35 @@ class _Generator:
                                                f"{city}{DISTRICTS[home]}民政局", {"spouse_name": other.name}))
             out.events.append(LifeEvent(self.uid(), me.pid, "marriage", married, {"spouse": other.pid}))
         n_children = rng.choices((0, 1, 2, 3), weights=(10, 40, 40, 10))[0] if shape == "family" else 0
+        # Each child is born on a day drawn from the whole fertile span, and those that fall after today are not born
+        # yet: so births spread evenly over the recent past instead of piling up on the days before today.
         lo = married + timedelta(days=300)
-        hi = self.clamp(min(add_years(h_born, 40), add_years(w_born, 40)))
+        hi = min(add_years(h_born, 40), add_years(w_born, 40))
         births = sorted(self.between(lo, hi) for _ in range(min(n_children, room - 2))) if lo <= hi else []
-        for born in births:
+        for born in (b for b in births if b <= self.today):
             sex = rng.choice("MF")
-            child = self.person(surname, sex, born, hh, out, parents=(husband, wife))
-            self.hukou(child, born + timedelta(days=rng.randint(7, 30)), hh, "子" if sex == "M" else "女", out)
+            registered = (self.today - born).days > REGISTRATION_DAYS or rng.random() > UNREGISTERED_SHARE
+            child = self.person(surname, sex, born, hh, out, parents=(husband, wife), registered=registered)
+            if registered:
+                self.hukou(child, born + timedelta(days=rng.randint(7, 30)), hh, "子" if sex == "M" else "女", out)
             for parent in (husband, wife):
                 out.relations.append(Relation(parent.pid, child.pid, "PARENT_OF"))
                 if age_on(born, self.today) < 18:
                     out.relations.append(Relation(parent.pid, child.pid, "GUARDIAN_OF"))
 
     def person(self, surname: str, sex: str, born: date, hh: dict, out: Population, *, head: bool = False,
-               parents: tuple[Person, Person] | None = None) -> Person:
+               parents: tuple[Person, Person] | None = None, registered: bool = True) -> Person:
+        """A person with a resident ID number; a newborn not yet `registered` in the household register has none
+        and is known by its birth certificate number (its birth event is written with it: graph/bulk.py)."""
         rng, age = self.rng, age_on(born, self.today)
         given = self.fake.first_name_male() if sex == "M" else self.fake.first_name_female()
+        if not registered:
+            p = Person(self.uid(), None, surname + given, born, sex, None,
+                       birth_certificate_number=f"{rng.choice('MNOPQR')}{rng.randrange(10**9):09d}")
+            out.persons.append(p)
+            self.n_persons += 1
+            self.person_materials(p, hh, parents, out)
+            return p
         region = hh["home"]
         for old, (successor, born_from, born_before) in ABOLISHED.items():
             if successor == region and born_from <= born < born_before and rng.random() < OLD_CODE_SHARE:
@@ -245,7 +262,7 @@ class _Generator:
     def person_materials(self, p: Person, hh: dict, parents, out: Population) -> None:
         rng, today, born, home = self.rng, self.today, p.birth_date, hh["home"]
         age, city = age_on(born, today), CITIES[home[:4]]
-        if age >= 16 or rng.random() < 0.2:
+        if p.id_number is not None and (age >= 16 or rng.random() < 0.2):
             first = self.clamp(self.between(add_years(born, 16), add_years(born, 17)) if age >= 16
                                else self.between(born + timedelta(days=30), today))
 
@@ -265,7 +282,7 @@ class _Generator:
             fields = {"place_of_birth": f"广东省{city}{DISTRICTS[home]}"}
             if parents:
                 fields.update(father=parents[0].name, mother=parents[1].name)
-            number = f"{rng.choice('MNOPQR')}{rng.randrange(10**9):09d}"
+            number = p.birth_certificate_number or f"{rng.choice('MNOPQR')}{rng.randrange(10**9):09d}"
             out.materials.append(self.material(p.pid, "birth_certificate", number,
                                                self.clamp(born + timedelta(days=rng.randint(0, 3))), None,
                                                f"{city}妇幼保健院", fields))
