@@ -82,7 +82,7 @@ def generate(folder: Path, n: int, seed: int, today: date, parts_after_first: in
                 for row in rows:
                     out.write(json.dumps(row, ensure_ascii=False) + "\n")
                 counts[kind] += len(rows)
-            earlier.update((p.pid, p.id_number) for p in chunk.persons)
+            earlier.update((p.pid, p.id_number) for p in chunk.persons if p.id_number is not None)
             while len(earlier) > RECENT:
                 del earlier[next(iter(earlier))]  # oldest first: dicts keep insertion order
             written += len(chunk.persons)
@@ -99,7 +99,17 @@ def rows_of(chunk: demo.Population, earlier: dict[str, str]) -> dict[str, list[d
     """Import rows: subjects by ID number or credit code (the import command resolves them), as a registry exports.
 
     `earlier`: ID numbers of the last `RECENT` persons of earlier chunks (a business's legal representative or
-    shareholder may be an adult generated there; the generator draws them from its last 400 adults)."""
+    shareholder may be an adult generated there; the generator draws them from its last 400 adults).
+
+    A registry's export holds registered residents: a newborn not registered yet (no ID number; the hospital's
+    system enters it through the API) is left out, with what hangs off it."""
+    unregistered = {p.pid for p in chunk.persons if p.id_number is None}
+    if unregistered:
+        chunk = demo.Population(
+            persons=[p for p in chunk.persons if p.pid not in unregistered], entities=chunk.entities,
+            relations=[r for r in chunk.relations if r.from_id not in unregistered and r.to_id not in unregistered],
+            materials=[m for m in chunk.materials if m.holder_id not in unregistered],
+            events=[e for e in chunk.events if e.subject_id not in unregistered])
     people = {**earlier, **{p.pid: p.id_number for p in chunk.persons}}
     code = {e.eid: e.uscc for e in chunk.entities}
 
