@@ -115,6 +115,7 @@ class ScanQuery:
     catalog: model.Catalog = field(repr=False)
     audience: str
     paged_by_label: bool = False  # True: walks every subject of the label in pages (the yearly trigger)
+    within: int | None = None  # this query's horizon when narrower than the scan's (the notifier's daily scan)
 
 
 ALL_KEYS = ("", "\uffff")
@@ -147,7 +148,7 @@ def scan_due(driver: neo4j.Driver, database: str, catalog: model.Catalog, as_of:
         for query in scan_queries(catalog, as_of, within, catch_up):
             for row in _pages(session, query, page, part):
                 if row[4] is not None:  # the anchor's holder is of this audience and alive
-                    yield from due_items(_snapshot(row, query), query.catalog, as_of, within)
+                    yield from due_items(_snapshot(row, query), query.catalog, as_of, query.within or within)
 
 
 def scan_queries(catalog: model.Catalog, as_of: date, within: int = 365, catch_up: int | None = None
@@ -158,9 +159,13 @@ def scan_queries(catalog: model.Catalog, as_of: date, within: int = 365, catch_u
     for service in catalog.services.values():
         for n, trigger in enumerate(service.triggers):
             one = model.Catalog(catalog.materials, {service.code: replace(service, triggers=(trigger,))})
+            # The notifier's scan makes what is owed today: an item further off than the trigger's own earliest
+            # reminder owes nothing yet, so each trigger looks only as far ahead as its largest offset (an offer's
+            # year-long offset would otherwise widen every trigger's range to a year).
+            here = min(within, one.max_offset() or within) if catch_up is not None else within
             out += [ScanQuery(f"{service.code}:{n}:{trigger.kind}{suffix}", text, params, one, service.audience,
-                              isinstance(trigger, model.YearlyTrigger))
-                    for suffix, text, params in _plan(service, trigger, one, as_of, within, catch_up)]
+                              isinstance(trigger, model.YearlyTrigger), here)
+                    for suffix, text, params in _plan(service, trigger, one, as_of, here, catch_up)]
     return out
 
 

@@ -38,3 +38,16 @@ def test_with_catch_up_the_yearly_trigger_is_planned_only_from_a_reminder_date_f
     assert yearly(dates[0] + timedelta(days=YEARLY_CATCH_UP + 1), YEARLY_CATCH_UP) == []
     assert yearly(date(2026, 11, 22), YEARLY_CATCH_UP) == []  # seven weeks after the first reminder
     assert yearly(date(2199, 8, 1), YEARLY_CATCH_UP) == []  # the benchmark's quiet day
+
+
+def test_with_catch_up_each_trigger_looks_only_as_far_ahead_as_its_own_earliest_reminder():
+    as_of = date(2026, 11, 22)
+    queries = {q.name: q for q in scan_queries(CATALOG, as_of, HORIZON, YEARLY_CATCH_UP)}
+    renewal = next(q for name, q in queries.items() if name.startswith("id_card_renewal:") and ":expiry" in name)
+    largest = max(max(t.offsets) for t in CATALOG.services["id_card_renewal"].triggers if getattr(t, "offsets", None))
+    assert largest < HORIZON
+    assert renewal.within == largest and renewal.params["hi"] == as_of + timedelta(days=largest)
+    offer = next(q for name, q in queries.items() if name.startswith("childcare_subsidy_claim:"))
+    assert offer.within == HORIZON  # the year-long offer keeps its year
+    whole = {q.name: q for q in scan_queries(CATALOG, as_of, HORIZON, None)}  # scan_due for the evaluator's horizon
+    assert whole[renewal.name].params["hi"] == as_of + timedelta(days=HORIZON)
