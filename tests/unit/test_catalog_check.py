@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from profiles.catalog import CatalogError, check_catalog, load_catalog
+from profiles.catalog.loader import DEFAULT_DIR
 from profiles.catalog.model import AgeTrigger, ExpiryTrigger, MonthDay, YearlyTrigger
 
 TEXT = {"zh": "文字", "en": "Text"}
@@ -44,8 +45,13 @@ REPORT = {
 }
 
 
-def write(tmp_path, materials=MATERIALS, services=(RENEWAL, SCHOOL, REPORT), raw: dict[str, str] | None = None):
+EVENTS = yaml.safe_load((DEFAULT_DIR / "events.yaml").read_text(encoding="utf-8"))
+
+
+def write(tmp_path, materials=MATERIALS, services=(RENEWAL, SCHOOL, REPORT), raw: dict[str, str] | None = None,
+          events=EVENTS):
     (tmp_path / "services").mkdir(exist_ok=True)
+    (tmp_path / "events.yaml").write_text(yaml.safe_dump(events, allow_unicode=True), encoding="utf-8")
     (tmp_path / "materials.yaml").write_text(yaml.safe_dump(materials, allow_unicode=True), encoding="utf-8")
     for s in services:
         (tmp_path / "services" / f"{s['code']}.yaml").write_text(yaml.safe_dump(s, allow_unicode=True),

@@ -22,7 +22,7 @@ from profiles.demo import (
 )
 from profiles.identifiers import parse_resident_id, parse_uscc, region_ever_existed
 from profiles.materials import check_material
-from profiles.models import ENTITY_EVENTS, ENTITY_KINDS, PERSON_EVENTS
+from profiles.models import ENTITY_KINDS
 
 TODAY = date(2025, 6, 1)
 N = 3000
@@ -199,8 +199,9 @@ def test_events(pop, persons):
     by_kind = Counter(e.kind for e in pop.events)
     assert by_kind["founding"] == len(pop.entities) and by_kind["annual_report"] > 0
     assert by_kind["birth"] == sum(p.birth_date.year >= 2000 for p in pop.persons)
+    catalog = load_catalog()
     for e in pop.events:
-        assert e.kind in (PERSON_EVENTS if e.subject_id in persons else ENTITY_EVENTS)
+        assert e.kind in catalog.event_kinds("person" if e.subject_id in persons else "entity")
         assert e.occurred_on <= TODAY
         if e.kind == "annual_report":
             assert e.details == {"year": TODAY.year - 1}

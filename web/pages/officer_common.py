@@ -37,13 +37,15 @@ TERMS = {
               "divorce": _l("divorce"), "household_move": _l("household move"), "retirement": _l("retirement"),
               "death": _l("death"), "medical_insurance_paid": _l("medical insurance paid"),
               "founding": _l("founding"), "change": _l("registration change"), "annual_report": _l("annual report"),
-              "closure": _l("closure")},
+              "closure": _l("closure"), "hiring": _l("hiring")},
     "sex": {"M": _l("male"), "F": _l("female")},
     "channel": {"inbox": _l("inbox"), "sms": _l("SMS"), "email": _l("e-mail")},
     "notice": {"pending": _l("pending"), "sending": _l("sending"), "sent": _l("sent"), "delivered": _l("delivered"),
-               "undelivered": _l("undelivered"), "failed": _l("failed"), "skipped": _l("skipped")},
+               "undelivered": _l("undelivered"), "failed": _l("failed"), "skipped": _l("skipped"),
+               "cancelled": _l("cancelled")},
     "rule": {"expiry": _l("a material expires"), "age": _l("an age is reached"), "yearly": _l("a yearly deadline"),
-             "after_event": _l("a deadline after an event")},
+             "after_event": _l("a deadline after an event"),
+             "after_kin_event": _l("a deadline after a relative's death")},
     "entity_status": {"active": _l("active"), "closed": _l("closed")},
 }
 # (relation type, the record is its start node) -> what the other side is to the record

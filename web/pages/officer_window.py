@@ -10,12 +10,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from profiles.catalog.model import Text
-from profiles.errors import NotFound
+from profiles.errors import NotFound, Rejected
 from profiles.materials import MaterialRejected, check_material
 from web.pages.applying import form_text
 from web.pages.guards import purpose_for, record_view, services, signed_in, today, visitor
 from web.pages.officer_common import AUDIENCE, bilingual, bp, label_of, material_name, parse_day, term
-from web.usecases.holdings import EVENTS, record_event, record_material
+from web.usecases.holdings import event_kinds, record_event, record_material
 from web.usecases.subjects import SubjectRef
 
 NUMBER = re.compile(r"^[0-9A-Za-z\-/()（）]+$")  # as the REST API accepts them
@@ -44,7 +44,7 @@ def _page(kind: str, sid: str, status: int = 200, material_errors: dict | None =
     details = {k: [(name, bilingual(t.zh, t.en)) for name, t in names.items()]
                for k, names in detail_fields().items() if any(k == code for code, _name in kinds)}
     return render_template("officer/window.html", kind=kind, sid=sid, kinds=kinds, details=details,
-                           events=[(e, term("event", e)) for e in EVENTS[label]], material_errors=material_errors or {},
+                           events=[(e, term("event", e)) for e in event_kinds(services(), label)], material_errors=material_errors or {},
                            event_errors=event_errors or {}, values=values or {}), status
 
 
@@ -123,7 +123,7 @@ def add_event(kind: str, sid: str):
     purpose = purpose_for(label, sid)
     form, errors = request.form, {}
     code = form.get("kind") or ""
-    if code not in EVENTS[label]:
+    if code not in event_kinds(services(), label):
         errors["kind"] = _("choose a kind of event from the list")
     occurred_on, error = parse_day(form.get("occurred_on"))
     if error:
@@ -139,10 +139,16 @@ def add_event(kind: str, sid: str):
     if errors:
         return _page(kind, sid, 422, event_errors=errors, values=form)
     details = {**({"note": note} if note else {}), **({"year": int(year)} if year else {})}
+    declared = services().catalog.events[code].details  # the kind's own details (events.yaml), as typed in
+    details.update({d.name: form[d.name].strip() for d in declared
+                    if d.type in ("string", "person") and (form.get(d.name) or "").strip()})
     try:
         record_event(services(), visitor().actor, SubjectRef(label, sid), code, occurred_on, details, today())
     except NotFound:
         abort(404)
+    except Rejected as refused:  # the event against the subject's life or the kind's details: nothing written
+        return _page(kind, sid, 422, event_errors={refused.field.removeprefix("details."): refused.reason},
+                     values=form)
     record_view(label, sid, f"recorded event {code} at the window", purpose=purpose)
     flash(_("Recorded at the window: the event and its date."), "ok")
     return redirect(url_for(".profile", kind=kind, sid=sid), code=303)
