@@ -257,7 +257,7 @@ def test_every_scan_query_seeks_an_index(app):
     as_of = date(2026, 2, 1)
     services.bulk.write_population(generate(300, seed=3, today=as_of))  # statistics a real graph would have
     queries = scan_queries(CATALOG, as_of, 365)
-    assert {q.name.split(":")[2] for q in queries} == {"expiry", "age", "after_event", "yearly"}
+    assert {q.name.split(":")[2] for q in queries} == {"expiry", "age", "after_event", "after_kin_event", "yearly"}
     for q in queries:
         params = {**q.params, "page": 5000, "after_on": None, "after_key": "", "part_lo": "4", "part_hi": "8"}
         plan = services.driver.execute_query("EXPLAIN " + q.text, params,
@@ -270,7 +270,8 @@ def test_every_scan_query_seeks_an_index(app):
         else:
             seeks = [details for op, details in ops if op.startswith("NodeIndexSeekByRange")]
             assert seeks, (q.name, names)
-            field = {"expiry": "expires_on", "age": "birth_date", "after_event": "occurred_on"}[q.name.split(":")[2]]
+            field = {"expiry": "expires_on", "age": "birth_date", "after_event": "occurred_on",
+                     "after_kin_event": "occurred_on"}[q.name.split(":")[2]]
             assert any(field in details for details in seeks), (q.name, seeks)
 
 

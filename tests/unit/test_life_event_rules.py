@@ -44,7 +44,7 @@ def test_the_next_of_kin_owe_the_after_death_bundle_within_28_days(relation):
     kin = Snapshot(person=person(), kin_events=(KinEvent("d1", relation, death()),))
     [item] = [i for i in due_items(kin, CATALOG, AS_OF) if i.service == "after_death_bundle"]
     assert item.due_on == date(2026, 10, 18) and item.recipients == ("p1",)
-    assert item.notify_on == (date(2026, 9, 27), date(2026, 10, 11))
+    assert item.notify_on == (date(2026, 9, 20), date(2026, 10, 11))  # the day of the death, a week before
     assert item.reason.source == "event:ev1"
 
 
