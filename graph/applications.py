@@ -173,6 +173,23 @@ class Applications:
         )
 
 
+def withdraw_drafts(tx: neo4j.ManagedTransaction, cipher: FieldCipher, label: str, sid: str, reason: str,
+                    actor: Actor, at: datetime) -> int:
+    """In the caller's transaction (a death, a closure): the subject's drafts (the scan's prefilled forms nobody has
+    filed) are withdrawn with the reason, each move recorded. Filed applications are the departments' to decide."""
+    key = HOLDER_KEYS[label]
+    record = tx.run(
+        f"MATCH (s:{label} {{{key}: $sid}})-[:APPLIED]->(a:Application {{status: 'draft'}}) "
+        "SET a.status = 'withdrawn', a.note_enc = $note "
+        "CREATE (a)-[:MOVED]->(:Transition {at: $at, seq: COUNT { (a)-[:MOVED]->() }, before: 'draft', "
+        "                                   after: 'withdrawn', actor: $actor, role: $role, note_enc: $tnote}) "
+        "RETURN count(a) AS n",
+        sid=sid, at=utc(at), actor=actor.name, role=actor.role,
+        note=cipher.encrypt(reason, context="Application.note"),
+        tnote=cipher.encrypt(reason, context="Transition.note")).single()
+    return record["n"] if record else 0
+
+
 def _day(value) -> date | None:
     return value.to_native() if value is not None else None
 

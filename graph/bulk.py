@@ -21,9 +21,9 @@ from graph.driver import Driver, constraint_errors
 from graph.holdings import HOLDER_KEYS
 from graph.subjects import BC_CONFLICT, ID_CONFLICT, ID_KIND, Subjects
 from profiles.materials import MaterialKind
+from profiles.catalog.loader import load_event_kinds
+from profiles.catalog.model import EventKind
 from profiles.models import (
-    ENTITY_EVENTS,
-    PERSON_EVENTS,
     PERSON_RELATIONS,
     RELATION_TYPES,
     Entity,
@@ -69,12 +69,18 @@ _ATTACH = {label: (
     "CREATE (h)-[:HOLDS]->(m:Material) SET m = row.props, m.created_at = datetime()"
 ) for label, key in HOLDER_KEYS.items()}
 _SUPERSEDE = "UNWIND $rows AS row MATCH (m:Material {mid: row.mid}) SET m.superseded = true, m.superseded_by = row.by"
+# The state a death or a closure sets comes with the imported event (graph.effects does the rest for one event at
+# a time: an import has no notices or drafts of its own to cancel).
 _EVENTS = {label: (
     "UNWIND $rows AS row "
     f"MATCH (s:{label} {{{key}: row.sid}}) "
     "CREATE (s)-[:EXPERIENCED]->(:LifeEvent {evid: row.evid, kind: row.kind, occurred_on: row.occurred_on, "
     "                                        details_enc: row.details, created_at: datetime()}) "
-    "RETURN row.i AS i"
+    + ("FOREACH (_ IN CASE WHEN row.effect = 'deceased' THEN [1] ELSE [] END | SET s.deceased_on = row.occurred_on) "
+       if label == "Person" else
+       "FOREACH (_ IN CASE WHEN row.effect = 'closed' THEN [1] ELSE [] END | "
+       "  SET s.status = 'closed', s.closed_on = row.occurred_on) ")
+    + "RETURN row.i AS i"
 ) for label, key in HOLDER_KEYS.items()}
 
 
@@ -127,8 +133,9 @@ def material_properties(cipher, m: Material) -> dict:
 
 class Bulk:
     def __init__(self, driver: Driver, database: str, cipher: FieldCipher, blind_index: BlindIndex,
-                 material_kinds: Mapping[str, MaterialKind]):
+                 material_kinds: Mapping[str, MaterialKind], event_kinds: Mapping[str, EventKind] | None = None):
         self.driver, self.database, self.cipher, self.blind_index = driver, database, cipher, blind_index
+        self.event_kinds = event_kinds if event_kinds is not None else load_event_kinds()
         self.material_kinds = material_kinds  # the loaded catalog's: a material of another kind is skipped
         # persons are stored exactly as the repository stores them (its encryption contexts and blind index)
         self._subjects = Subjects(driver, database, cipher, blind_index)
@@ -324,12 +331,14 @@ class Bulk:
         out = Written()
         by_label: dict[str, list[dict]] = defaultdict(list)
         for i, e in enumerate(events):
-            label = "Person" if e.kind in PERSON_EVENTS else "Entity" if e.kind in ENTITY_EVENTS else None
+            kind = self.event_kinds.get(e.kind)
+            label = {"person": "Person", "entity": "Entity"}[kind.subject] if kind else None
             if label is None:
                 out.skipped[i] = f"unknown event kind {e.kind!r}"
                 continue
             by_label[label].append({
                 "i": i, "sid": e.subject_id, "evid": e.evid, "kind": e.kind, "occurred_on": e.occurred_on,
+                "effect": kind.effect,
                 "details": self.cipher.encrypt(json.dumps(e.details, ensure_ascii=False), context="LifeEvent.details"),
             })
         for label, rows in by_label.items():

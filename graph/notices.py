@@ -246,6 +246,24 @@ class Notices:
             at=now.isoformat(timespec="seconds"), database_=self.database)
         return bool(records)
 
+    def cancel(self, nids: list[str], reason: str, now: datetime) -> list[str]:
+        """Delivery's refusal: these pending notices become `cancelled` (the recipient or the subject has died)."""
+        return self.move([{"nid": nid, "from": ["pending"], "to": "cancelled", "detail": reason} for nid in nids],
+                         now)
+
+    def ended_parties(self, nids: list[str]) -> dict[str, str]:
+        """Of these notices, those whose recipient or subject has died (or, for the subject, whose business has
+        closed), with the reason: nothing is sent to or about them any more."""
+        if not nids:
+            return {}
+        records = self._read(
+            "UNWIND $nids AS nid MATCH (n:Notice {nid: nid})-[:TO]->(r) "
+            "OPTIONAL MATCH (p:Person {pid: n.subject_id}) WHERE n.subject_label = 'Person' "
+            "RETURN n.nid AS nid, r.deceased_on IS NOT NULL AS gone, p.deceased_on IS NOT NULL AS subject_gone",
+            nids=nids)
+        return {r["nid"]: "recipient deceased" if r["gone"] else "subject deceased"
+                for r in records if r["gone"] or r["subject_gone"]}
+
     def touch(self, nids: list[str], now: datetime) -> None:
         """Note that the sweeper sent these on again, so the next sweep leaves them to the queue a while."""
         self.driver.execute_query("UNWIND $nids AS nid MATCH (n:Notice {nid: nid}) SET n.updated_at = $now",
@@ -261,6 +279,24 @@ class Notices:
     def _read(self, query: str, **params) -> list[neo4j.Record]:
         return self.driver.execute_query(query, params, database_=self.database,
                                          routing_=neo4j.RoutingControl.READ)[0]
+
+
+def cancel_pending(tx: neo4j.ManagedTransaction, label: str, sid: str, reason: str, now: datetime) -> int:
+    """In the caller's transaction (a life event's effect): every notice still waiting to go (pending, deferred
+    included) to the subject or about its applications becomes `cancelled` with the reason, and is never sent. A
+    notice already being sent is left to its delivery, which refuses a deceased recipient itself."""
+    key = {"Person": "pid", "Entity": "eid"}[label]
+    record = tx.run(
+        f"MATCH (s:{label} {{{key}: $sid}}) "
+        "WITH COLLECT { MATCH (s)<-[:TO]-(n:Notice) WHERE n.status = 'pending' RETURN n } + "
+        "     COLLECT { MATCH (s)-[:APPLIED]->(:Application)<-[:ABOUT]-(n:Notice) WHERE n.status = 'pending' "
+        "               RETURN n } AS found "
+        "UNWIND found AS n WITH DISTINCT n "
+        + _LOCKED + "WITH n WHERE n.status = 'pending' "
+        "SET n.status = 'cancelled', n.updated_at = $now, n.cancel_reason = $reason, "
+        "    n.history = n.history + ['cancelled@' + $at + ':' + $reason] "
+        "RETURN count(n) AS n", sid=sid, reason=reason, now=utc(now), at=now.isoformat(timespec="seconds")).single()
+    return record["n"] if record else 0
 
 
 def _row_params(r: NoticeRow) -> dict:

@@ -23,9 +23,10 @@ from typing import Any
 import neo4j
 
 from graph.holdings import HOLDER_KEYS
+from graph.snapshots import EMPLOYERS
 from profiles.catalog import model
 from profiles.models import Entity, LifeEvent, Material, Person
-from profiles.rules import Applied, DueItem, Snapshot, add_months, due_items
+from profiles.rules import Applied, DueItem, KinEvent, Snapshot, add_months, due_items
 
 ScanRow = DueItem
 
@@ -41,26 +42,38 @@ _ANCHORS = {
                "WHERE m.expires_on >= $lo AND m.expires_on <= $hi AND m.kind = $kind "
                "  AND coalesce(m.superseded, false) = false", "m.expires_on", "m.mid",
                "OPTIONAL MATCH (s:{label})-[:HOLDS]->(m) WHERE {alive}",
-               "[m.mid, m.kind, m.issued_on, m.expires_on] AS material, null AS event"),
+               "[m.mid, m.kind, m.issued_on, m.expires_on] AS material, null AS event, null AS kin"),
     "after_event": ("MATCH (e:LifeEvent) USING INDEX SEEK e:LifeEvent(occurred_on) "
                     "WHERE e.occurred_on >= $lo AND e.occurred_on <= $hi AND e.kind = $kind",
                     "e.occurred_on", "e.evid",
                     "OPTIONAL MATCH (s:{label})-[:EXPERIENCED]->(e) WHERE {alive}",
-                    "null AS material, [e.evid, e.kind, e.occurred_on] AS event"),
+                    "null AS material, [e.evid, e.kind, e.occurred_on] AS event, null AS kin"),
+    # after_kin_event: the event (a death) happened to `d`; the subjects are d's living spouses, parents and
+    # children, one row each with what d is to them (as graph/snapshots.py KIN_DEATHS says it).
+    "after_kin_event": ("MATCH (e:LifeEvent) USING INDEX SEEK e:LifeEvent(occurred_on) "
+                        "WHERE e.occurred_on >= $lo AND e.occurred_on <= $hi AND e.kind = $kind",
+                        "e.occurred_on", "e.evid",
+                        "MATCH (d:Person)-[:EXPERIENCED]->(e) "
+                        "OPTIONAL MATCH (s:Person)-[r:SPOUSE_OF|PARENT_OF]-(d) WHERE s.deceased_on IS NULL "
+                        "WITH e, d, s, collect(DISTINCT CASE WHEN type(r) = 'SPOUSE_OF' THEN 'spouse' "
+                        "  WHEN startNode(r) = d THEN 'parent' ELSE 'child' END) AS rels",
+                        "null AS material, [e.evid, e.kind, e.occurred_on] AS event, [d.pid, rels] AS kin"),
     "age": ("MATCH (s:Person) USING INDEX SEEK s:Person(birth_date) "
             "WHERE s.birth_date >= $lo AND s.birth_date <= $hi AND s.deceased_on IS NULL "
-            "  AND ($sex IS NULL OR s.sex = $sex)", "s.birth_date", "s.pid", "", "null AS material, null AS event"),
+            "  AND ($sex IS NULL OR s.sex = $sex)", "s.birth_date", "s.pid", "",
+            "null AS material, null AS event, null AS kin"),
 }
 _ALIVE = {"Person": "s.deceased_on IS NULL", "Entity": "true"}
 _ATTRIBUTES = {"Person": "s.birth_date AS birth_date, s.sex AS sex, null AS established_on, "
-                         "s.id_attached_on AS id_attached_on",
+                         "s.id_attached_on AS id_attached_on, null AS closed_on",
                "Entity": "null AS birth_date, null AS sex, s.established_on AS established_on, "
-                         "null AS id_attached_on"}
+                         "null AS id_attached_on, s.closed_on AS closed_on"}
 _RELATED = {
     "Person": "COLLECT { MATCH (g:Person)-[:GUARDIAN_OF|PARENT_OF]->(s) WHERE g.deceased_on IS NULL "
               "RETURN DISTINCT g.pid } AS guardians, "
-              "[] AS legal_reps",
-    "Entity": "[] AS guardians, COLLECT { MATCH (r:Person)-[:LEGAL_REP_OF]->(s) RETURN DISTINCT r.pid } AS legal_reps",
+              "[] AS legal_reps, " + EMPLOYERS,
+    "Entity": "[] AS guardians, COLLECT { MATCH (r:Person)-[:LEGAL_REP_OF]->(s) RETURN DISTINCT r.pid } AS legal_reps, "
+              "[] AS employers",
 }
 # The yearly trigger iterates the whole label, in pages by key (seeking the key's unique index from $after_key): the
 # only scan query not bounded by a date. Whoever did the year's done_event inside the window is left out here.
@@ -71,7 +84,7 @@ _YEARLY = (
     "  AND NOT EXISTS {{ MATCH (s)-[:EXPERIENCED]->(x:LifeEvent) "
     "                    WHERE x.kind = $done AND $opens <= x.occurred_on <= $due }} "
     "WITH s ORDER BY s.{key} LIMIT $page "
-    "RETURN null AS on, s.{key} AS key, null AS material, null AS event, "
+    "RETURN null AS on, s.{key} AS key, null AS material, null AS event, null AS kin, "
 )
 
 
@@ -147,7 +160,7 @@ def scan_due(driver: neo4j.Driver, database: str, catalog: model.Catalog, as_of:
     with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
         for query in scan_queries(catalog, as_of, within, catch_up):
             for row in _pages(session, query, page, part):
-                if row[4] is not None:  # the anchor's holder is of this audience and alive
+                if row[5] is not None:  # the anchor's holder (or the relative it concerns) is of this audience, alive
                     yield from due_items(_snapshot(row, query), query.catalog, as_of, query.within or within)
 
 
@@ -158,7 +171,8 @@ def scan_queries(catalog: model.Catalog, as_of: date, within: int = 365, catch_u
     out = []
     for service in catalog.services.values():
         for n, trigger in enumerate(service.triggers):
-            one = model.Catalog(catalog.materials, {service.code: replace(service, triggers=(trigger,))})
+            one = model.Catalog(catalog.materials, {service.code: replace(service, triggers=(trigger,))},
+                                catalog.events)
             # The notifier's scan makes what is owed today: an item further off than the trigger's own earliest
             # reminder owes nothing yet, so each trigger looks only as far ahead as its largest offset (an offer's
             # year-long offset would otherwise widen every trigger's range to a year).
@@ -175,13 +189,13 @@ def _plan(service: model.Service, t, one: model.Catalog, as_of: date, within: in
     by = getattr(t, "satisfied_by", None)
     by_material, by_event = (by.material, by.event) if by else (None, None)
     base = {"service": service.code, "by_material": by_material, "by_event": by_event}
-    if t.kind not in ("expiry", "after_event", "age", "yearly"):
+    if t.kind not in ("expiry", "after_event", "after_kin_event", "age", "yearly"):
         return []  # processing: the officers' yellow and red cards, not a reminder to the subject
     text = query_text(t.kind, label, by_material is not None, by_event is not None)
     end = as_of + timedelta(days=within)
     if isinstance(t, model.ExpiryTrigger):  # due on expires_on exactly
         return [("", text, {**base, "kind": t.material, "lo": as_of, "hi": end})]
-    if isinstance(t, model.AfterEventTrigger):
+    if isinstance(t, model.AfterEventTrigger | model.AfterKinEventTrigger):
         if t.within_days:
             lo, hi = as_of - timedelta(days=t.within_days), end - timedelta(days=t.within_days)
         else:
@@ -251,19 +265,27 @@ def _native(value):
 
 def _snapshot(row: tuple, query: ScanQuery) -> Snapshot:
     """The part of one subject's snapshot that can change this trigger's answer (see `_facts`)."""
-    _on, _key, material, event, sid, born, sex, established, attached, submitted, materials, events, guardians, \
-        reps = row
+    (_on, _key, material, event, kin, sid, born, sex, established, attached, closed, submitted, materials, events,
+     guardians, reps, employers) = row
     held = {mid: Material(mid, sid, kind, "", _native(issued), None, "", "", superseded=superseded)
             for mid, kind, issued, superseded in materials}
     if material is not None:
         mid, kind, issued, expires = material
         held[mid] = Material(mid, sid, kind, "", _native(issued), _native(expires), "", "")
-    happened = {evid: LifeEvent(evid, sid, kind, _native(on))
-                for evid, kind, on in [*events, *([event] if event is not None else [])]}
+    own = [event] if event is not None and kin is None else []  # a kin row's anchor is the relative's event
+    happened = {evid: LifeEvent(evid, sid, kind, _native(on)) for evid, kind, on in [*events, *own]}
+    kin_events = ()
+    if kin is not None:
+        relative, relations = kin
+        evid, kind, on = event
+        kin_events = tuple(KinEvent(relative, r, LifeEvent(evid, relative, kind, _native(on)))
+                           for r in sorted(relations))
     return Snapshot(
         person=Person(sid, None, "", _native(born), sex, None, id_attached_on=_native(attached))
         if query.audience == "person" else None,
-        entity=Entity(sid, "", "", "", _native(established)) if query.audience == "entity" else None,
+        entity=Entity(sid, "", "", "", _native(established), status="closed" if closed else "active",
+                      closed_on=_native(closed)) if query.audience == "entity" else None,
         materials=tuple(held.values()), events=tuple(happened.values()),
-        guardians=tuple(sorted(guardians)), legal_reps=tuple(sorted(reps)),
+        guardians=tuple(sorted(guardians)), legal_reps=tuple(sorted(reps)), employers=tuple(sorted(employers)),
+        kin_events=kin_events,
         applications=tuple(Applied(query.params["service"], _native(on)) for on in submitted))

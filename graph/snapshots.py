@@ -11,7 +11,18 @@ from graph.holdings import HOLDER_KEYS, Holdings
 from graph.subjects import Subjects, entity_from
 from profiles.errors import NotFound, Rejected
 from profiles.models import LifeEvent
-from profiles.rules import Applied, Snapshot
+from profiles.rules import Applied, KinEvent, Snapshot
+
+# A person's employers that have not closed (`unless: employed`), and the deaths of their spouse, parents and
+# children (`after_kin_event`): `kin` is what the relative is to the subject. graph/scan.py reads the same.
+EMPLOYERS = ("COLLECT { MATCH (s)-[:EMPLOYED_BY]->(x:Entity) WHERE coalesce(x.status, 'active') <> 'closed' "
+             "          RETURN DISTINCT x.eid } AS employers")
+KIN_DEATHS = (
+    "COLLECT { MATCH (s)-[r:SPOUSE_OF|PARENT_OF]-(d:Person)-[:EXPERIENCED]->(x:LifeEvent) WHERE x.kind IN $deaths "
+    "          RETURN DISTINCT [d.pid, CASE WHEN type(r) = 'SPOUSE_OF' THEN 'spouse' "
+    "                                       WHEN startNode(r) = d THEN 'parent' ELSE 'child' END, "
+    "                           x.evid, x.kind, x.occurred_on] } AS kin_events"
+)
 
 _QUERY = {
     "Person": (
@@ -22,7 +33,7 @@ _QUERY = {
         "          RETURN DISTINCT g.pid } AS guardians, "
         "[] AS legal_reps, "
         "COLLECT { MATCH (s)-[:APPLIED]->(a:Application) WHERE NOT a.status IN ['rejected', 'withdrawn'] "
-        "          RETURN a {.service, .submitted_on} } AS applications"
+        "          RETURN a {.service, .submitted_on} } AS applications, " + EMPLOYERS + ", " + KIN_DEATHS
     ),
     "Entity": (
         "MATCH (s:Entity {eid: $id}) RETURN s, "
@@ -31,19 +42,21 @@ _QUERY = {
         "[] AS guardians, "
         "COLLECT { MATCH (r:Person)-[:LEGAL_REP_OF]->(s) RETURN DISTINCT r.pid } AS legal_reps, "
         "COLLECT { MATCH (s)-[:APPLIED]->(a:Application) WHERE NOT a.status IN ['rejected', 'withdrawn'] "
-        "          RETURN a {.service, .submitted_on} } AS applications"
+        "          RETURN a {.service, .submitted_on} } AS applications, [] AS employers, [] AS kin_events"
     ),
 }
 
 
 class Snapshots:
-    def __init__(self, driver: neo4j.Driver, database: str, subjects: Subjects, holdings: Holdings):
+    def __init__(self, driver: neo4j.Driver, database: str, subjects: Subjects, holdings: Holdings,
+                 deaths: tuple[str, ...] = ("death",)):
         self.driver, self.database, self.subjects, self.holdings = driver, database, subjects, holdings
+        self.deaths = list(deaths)  # the event kinds whose effect is `deceased` (the catalog's events.yaml)
 
     def load(self, label: str, subject_id: str) -> Snapshot:
         if label not in HOLDER_KEYS:
             raise ValueError(f"no snapshot for {label}")
-        records = self.driver.execute_query(_QUERY[label], id=subject_id, database_=self.database,
+        records = self.driver.execute_query(_QUERY[label], id=subject_id, deaths=self.deaths, database_=self.database,
                                             routing_=neo4j.RoutingControl.READ)[0]
         if not records:
             raise NotFound(label.lower(), subject_id)
@@ -81,7 +94,8 @@ class Snapshots:
         key = HOLDER_KEYS[label]
         query = _QUERY[label].replace(f"MATCH (s:{label} {{{key}: $id}})",
                                       f"UNWIND $ids AS id MATCH (s:{label} {{{key}: id}})", 1)
-        records = self.driver.execute_query(query, ids=sorted(set(subject_ids)), database_=self.database,
+        records = self.driver.execute_query(query, ids=sorted(set(subject_ids)), deaths=self.deaths,
+                                            database_=self.database,
                                             routing_=neo4j.RoutingControl.READ)[0]
         return {r["s"][key]: self._snapshot(label, r["s"][key], r) for r in records}
 
@@ -100,4 +114,17 @@ class Snapshots:
             legal_reps=tuple(sorted(r["legal_reps"])),
             applications=tuple(Applied(a["service"], a["submitted_on"].to_native() if a["submitted_on"] else None)
                                for a in r["applications"]),
+            employers=tuple(sorted(r["employers"])),
+            kin_events=kin_events(r["kin_events"]),
         )
+
+
+def kin_events(rows) -> tuple[KinEvent, ...]:
+    """[[relative pid, relation, evid, kind, occurred_on], ...] -> KinEvents, each once, in a stable order."""
+    found = {(pid, relation, evid): KinEvent(pid, relation, LifeEvent(evid, pid, kind, _day(on)))
+             for pid, relation, evid, kind, on in rows}
+    return tuple(found[k] for k in sorted(found, key=lambda k: (k[2], k[1], k[0])))
+
+
+def _day(value):
+    return value.to_native() if hasattr(value, "to_native") else value

@@ -204,4 +204,5 @@ def entity_from(node) -> Entity:
     return Entity(
         eid=node["eid"], uscc=node["uscc"], name=node["name"], kind=node["kind"],
         established_on=node["established_on"].to_native(), region=node.get("region"), status=node["status"],
+        closed_on=node["closed_on"].to_native() if node.get("closed_on") else None,
     )

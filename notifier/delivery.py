@@ -91,6 +91,13 @@ class Batch:
         for when, nids in waiting.items():
             enqueue_delivery(self.services, nids, when=when)
             self.counts["waiting"] += len(nids)
+        ended = self.services.notices.ended_parties([n.nid for n in ready])
+        if ended:  # a death since the notice was made: nothing goes to or about the deceased (graph.effects)
+            for reason in set(ended.values()):
+                moved = self.services.notices.cancel([nid for nid, why in ended.items() if why == reason], reason,
+                                                     self.now)
+                self.counts["cancelled"] += len(moved)
+            ready = [n for n in ready if n.nid not in ended]
         self._preload(ready)
         owed, moves = [], []
         for n in ready:
@@ -119,7 +126,7 @@ class Batch:
         service = self.services.catalog.services.get(n.service)
         if service is None:
             return "service withdrawn from the catalog"
-        one = model.Catalog(self.services.catalog.materials, {service.code: service})
+        one = model.Catalog(self.services.catalog.materials, {service.code: service}, self.services.catalog.events)
         items = due_items(snapshot, one, self.today, self.services.catalog.max_offset())
         if not any(i.due_on == n.due_on for i in items):
             return "no longer due"
@@ -258,7 +265,8 @@ class Batch:
         form = prefill(subject, self.services.catalog, [n.service], self.today,
                        {k: v for k, v in related.items() if v is not None})
         bring = tuple((m.name_zh, m.name_en) for m in form.materials if m.state != "reusable")
-        return Reminder(kind="reminder", days_left=(n.due_on - self.today).days, bring=bring,
+        sad = any(isinstance(t, model.AfterKinEventTrigger) for t in service.triggers)  # after a relative's death
+        return Reminder(kind="bereavement" if sad else "reminder", days_left=(n.due_on - self.today).days, bring=bring,
                         for_name=_for_name(subject) if n.recipient_id != n.subject_id else None,
                         nature=service.nature, **common)
 

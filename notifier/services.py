@@ -20,6 +20,7 @@ from graph.bulk import Bulk
 from graph.console import Console
 from graph.driver import Driver, build_driver
 from graph.enterprise import EnterpriseReads
+from graph.effects import Effects
 from graph.holdings import Holdings
 from graph.notices import Notices
 from graph.officers import Officers
@@ -64,7 +65,13 @@ class Services:
 
     @property
     def snapshots(self) -> Snapshots:
-        return Snapshots(self.driver, self.settings.neo4j_database, self.subjects, self.holdings)
+        return Snapshots(self.driver, self.settings.neo4j_database, self.subjects, self.holdings,
+                         tuple(c for c, e in self.catalog.events.items() if e.effect == "deceased"))
+
+    @property
+    def effects(self) -> Effects:
+        """Life events with their effects on the profile (a death, a closure, a hiring), in one transaction."""
+        return Effects(self.driver, self.settings.neo4j_database, self.cipher)
 
     @property
     def access_log(self) -> AccessLog:
@@ -110,7 +117,8 @@ class Services:
     @property
     def bulk(self) -> Bulk:
         """Batch writes (import, demo seed), checked against the loaded catalog's material kinds."""
-        return Bulk(self.driver, self.settings.neo4j_database, self.cipher, self.blind_index, self.catalog.materials)
+        return Bulk(self.driver, self.settings.neo4j_database, self.cipher, self.blind_index, self.catalog.materials,
+                    self.catalog.events)
 
     @cached_property
     def sms(self) -> SmsClient:

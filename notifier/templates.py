@@ -43,7 +43,7 @@ CHANNELS = ("sms", "email", "inbox")
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
 DECISIONS = ("decision_approved", "decision_rejected", "decision_needs_correction")
-KINDS = ("reminder", "yellow_card", "red_card", *DECISIONS)
+KINDS = ("reminder", "bereavement", "yellow_card", "red_card", *DECISIONS)
 SMS_MAX_SEGMENTS = 2
 MIN_NOTE = 4  # characters of a cut note worth sending; fewer say nothing, and the link has the whole note
 TEMPLATE_DIR = Path(__file__).with_name("templates")
@@ -53,7 +53,8 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 @dataclass(frozen=True)
 class Reminder:
-    kind: str  # "reminder" (a service becoming due) | "yellow_card" | "red_card" (an application near / past its limit)
+    kind: str  # "reminder" (a service becoming due) | "bereavement" (one due after a relative's death: worded
+    #          soberly, no countdown) | "yellow_card" | "red_card" (an application near / past its limit)
     #          | "decision_approved" | "decision_rejected" | "decision_needs_correction" (told to the applicant)
     service_zh: str
     service_en: str

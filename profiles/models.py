@@ -28,9 +28,7 @@ ENTITY_KINDS = {
     "branch": ("分公司", "Branch"),
 }
 
-PERSON_EVENTS = ("birth", "school_entry", "marriage", "divorce", "household_move", "retirement", "death",
-                 "medical_insurance_paid")  # the year's resident medical insurance contribution (details: {year})
-ENTITY_EVENTS = ("founding", "change", "annual_report", "closure")
+# Life event kinds (their subject kind, details and effects) are catalog data: profiles/catalog/events.yaml.
 
 
 @dataclass(frozen=True)
@@ -61,6 +59,7 @@ class Entity:
     established_on: date
     region: str | None = None
     status: str = "active"
+    closed_on: date | None = None  # set with status "closed" by a closure (注销) event
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,11 @@ KINDS = ("reminder", "yellow_card", "red_card", *DECISION_KINDS.values())
 LANGUAGES = ("zh-CN", "en")
 
 # pending -> sending (claimed by one delivery) -> sent (provider accepted) -> delivered / undelivered (callback);
-# pending/sending -> failed (permanent error, or retries spent) / skipped (no longer due, no consent).
-STATUSES = ("pending", "sending", "sent", "delivered", "undelivered", "failed", "skipped")
-RANK = {"pending": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3, "skipped": 3}
+# pending/sending -> failed (permanent error, or retries spent) / skipped (no longer due, no consent);
+# pending -> cancelled (a life event ended it, never sent: the recipient or the subject died, the business closed).
+STATUSES = ("pending", "sending", "sent", "delivered", "undelivered", "failed", "skipped", "cancelled")
+RANK = {"pending": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3, "skipped": 3,
+        "cancelled": 3}
 FINAL = frozenset(s for s, r in RANK.items() if r == 3)
 
 

@@ -17,6 +17,11 @@ Conventions, each a decision:
   entity's own inbox when none is on file.
 - Yearly windows: due on the window's last day of the current window year; an entity is due only from the year after
   it was established (企业信息公示暂行条例 第八条); done when the `done_event` happened inside that year's window.
+- Life events' effects: nothing is owed by a deceased person. A closed entity (注销) owes only what follows from
+  events on or after its closure (its `after_event` items anchored there: the deregistrations). A trigger with
+  `unless: employed` leaves out a person employed by an entity that is not closed (the residents' medical insurance:
+  国发〔2016〕3号). An `after_kin_event` (the after-death bundle) is due to each living adult (18 on the day of the
+  event) whose spouse, parent or child it happened to, as the trigger's `kin` lists: one item per event.
 """
 
 from __future__ import annotations
@@ -37,6 +42,15 @@ class Applied:
 
 
 @dataclass(frozen=True)
+class KinEvent:
+    """An event of a relative, as the subject sees it: `relation` is what the relative is to the subject."""
+
+    relative: str  # pid
+    relation: str  # spouse / parent / child (profiles.catalog.model.KIN)
+    event: LifeEvent
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything the rules look at for one subject (a person or an entity)."""
 
@@ -47,6 +61,8 @@ class Snapshot:
     guardians: tuple[str, ...] = ()  # pids of parents / guardians (for minors' items)
     legal_reps: tuple[str, ...] = ()  # pids of an entity's legal representatives
     applications: tuple[Applied, ...] = ()
+    employers: tuple[str, ...] = ()  # eids of the entities (not closed) the person is EMPLOYED_BY
+    kin_events: tuple[KinEvent, ...] = ()  # deaths of the person's spouse, parents and children
 
     @property
     def subject_id(self) -> str:
@@ -79,12 +95,19 @@ class DueItem:
 def due_items(snapshot: Snapshot, catalog: model.Catalog, as_of: date, within: int = 365) -> list[DueItem]:
     if snapshot.person is not None and snapshot.person.deceased_on is not None:
         return []
+    closed_on = snapshot.entity.closed_on if snapshot.entity is not None else None
     items = []
     for service in catalog.services.values():
         if service.audience != snapshot.audience:
             continue
         for trigger in service.triggers:
+            if getattr(trigger, "unless", None) == "employed" and snapshot.employers:
+                continue
+            if closed_on is not None and not isinstance(trigger, model.AfterEventTrigger):
+                continue
             for item in _evaluate(service, trigger, snapshot, as_of):
+                if closed_on is not None and item.opens_on < closed_on:
+                    continue  # owed by the business before it closed: ended with it
                 if as_of <= item.due_on <= as_of + timedelta(days=within) and not _settled(service, trigger, item,
                                                                                            snapshot):
                     items.append(item)
@@ -135,6 +158,8 @@ def _evaluate(service: model.Service, t, s: Snapshot, as_of: date) -> list[DueIt
         opens, due = t.window_from.in_year(year), t.window_to.in_year(year)
         return [_item(service, s, due, t.offsets, recipients(s, "self", as_of),
                       Reason(rule, f"year:{year}", f"window {opens} to {due}"), opens)]
+    if isinstance(t, model.AfterKinEventTrigger) and s.person is not None:
+        return _after_kin(service, t, s, rule, as_of)
     if isinstance(t, model.AfterEventTrigger):
         out = []
         for e in s.events:
@@ -145,6 +170,24 @@ def _evaluate(service: model.Service, t, s: Snapshot, as_of: date) -> list[DueIt
                                  Reason(rule, f"event:{e.evid}", f"{e.kind} on {e.occurred_on}"), e.occurred_on))
         return out
     return []
+
+
+def _after_kin(service: model.Service, t: model.AfterKinEventTrigger, s: Snapshot, rule: str, as_of: date
+               ) -> list[DueItem]:
+    person = s.person
+    assert person is not None
+    out, seen = [], set()
+    for k in sorted(s.kin_events, key=lambda k: (k.event.evid, t.kin.index(k.relation) if k.relation in t.kin else 9)):
+        e = k.event
+        if e.kind != t.event or k.relation not in t.kin or e.evid in seen or birthday(person.birth_date, 18) > e.occurred_on:
+            continue
+        seen.add(e.evid)
+        due = e.occurred_on + timedelta(days=t.within_days) if t.within_days else \
+            add_months(e.occurred_on, t.within_months or 0)
+        out.append(_item(service, s, due, t.offsets, (s.subject_id,),
+                         Reason(rule, f"event:{e.evid}", f"{e.kind} of the {k.relation} {k.relative} on {e.occurred_on}"),
+                         e.occurred_on))
+    return out
 
 
 def _age(service: model.Service, t: model.AgeTrigger, s: Snapshot, rule: str, as_of: date) -> list[DueItem]:

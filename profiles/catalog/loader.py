@@ -12,9 +12,8 @@ import yaml
 from marshmallow import ValidationError
 
 from profiles.catalog import model
-from profiles.catalog.schemas import MaterialsFileSchema, ServiceSchema, StagesFileSchema
+from profiles.catalog.schemas import EventsFileSchema, MaterialsFileSchema, ServiceSchema, StagesFileSchema
 from profiles.materials import MaterialKind
-from profiles.models import ENTITY_EVENTS, PERSON_EVENTS
 
 DEFAULT_DIR = Path(__file__).resolve().parent
 PERSON_ATTRS = {"name", "id_number", "birth_certificate_number", "birth_date", "sex", "region", "phone", "email"}
@@ -51,6 +50,7 @@ def check_catalog(directory: Path = DEFAULT_DIR) -> tuple[model.Catalog | None, 
     problems: list[Problem] = []
     materials = _load_materials(directory, problems)
     lifecycles = _load_lifecycles(directory, problems)
+    events = _load_events(directory, problems)
     services: dict[str, model.Service] = {}
     files = sorted((directory / "services").glob("*.yaml"))
     if not files:
@@ -76,7 +76,7 @@ def check_catalog(directory: Path = DEFAULT_DIR) -> tuple[model.Catalog | None, 
             problems.append(Problem(name, "code", f"must match the file name ({path.stem!r})"))
         if service.code in services:
             problems.append(Problem(name, "code", f"{service.code!r} is declared twice"))
-        problems.extend(Problem(name, key, reason) for key, reason in _cross_check(service, materials))
+        problems.extend(Problem(name, key, reason) for key, reason in _cross_check(service, materials, events))
         service, stage_problem = _with_stage(service, lifecycles)
         if stage_problem:
             problems.append(Problem(name, "stage", stage_problem))
@@ -90,7 +90,7 @@ def check_catalog(directory: Path = DEFAULT_DIR) -> tuple[model.Catalog | None, 
         problems.extend(Problem(f"services/{code}.yaml", key, reason) for key, reason in _bundle_limit(service, services))
     if problems:
         return None, problems
-    return model.Catalog(materials=materials, services=services, lifecycles=lifecycles), []
+    return model.Catalog(materials=materials, services=services, events=events, lifecycles=lifecycles), []
 
 
 def load_material_kinds(directory: Path = DEFAULT_DIR) -> dict[str, MaterialKind]:
@@ -98,6 +98,44 @@ def load_material_kinds(directory: Path = DEFAULT_DIR) -> dict[str, MaterialKind
     kinds = _load_materials(directory, problems)
     if problems:
         raise CatalogError(problems)
+    return kinds
+
+
+def load_event_kinds(directory: Path = DEFAULT_DIR) -> dict[str, model.EventKind]:
+    problems: list[Problem] = []
+    kinds = _load_events(directory, problems)
+    if problems:
+        raise CatalogError(problems)
+    return kinds
+
+
+def _load_events(directory: Path, problems: list[Problem]) -> dict[str, model.EventKind]:
+    """events.yaml: the life event kinds, each with its subject kind, details and effect."""
+    data = _read_yaml(directory / "events.yaml", "events.yaml", problems)
+    if data is None:
+        return {}
+    try:
+        loaded = EventsFileSchema().load(data)
+    except ValidationError as exc:
+        problems.extend(Problem("events.yaml", key, reason) for key, reason in _flatten(exc.messages))
+        return {}
+    kinds: dict[str, model.EventKind] = {}
+    for i, e in enumerate(loaded["events"]):
+        if e.code in kinds:
+            problems.append(Problem("events.yaml", f"events[{i}].code", f"{e.code!r} is declared twice"))
+        names = [d.name for d in e.details]
+        if len(names) != len(set(names)):
+            problems.append(Problem("events.yaml", f"events[{i}].details", "detail names must be unique"))
+        effect_subject = {"deceased": "person", "spouse": "person", "spouse_ended": "person", "address": "person",
+                          "closed": "entity", "employed": "entity"}.get(e.effect)
+        if effect_subject and effect_subject != e.subject:
+            problems.append(Problem("events.yaml", f"events[{i}].effect",
+                                    f"{e.effect!r} is an effect on a {effect_subject}, not a {e.subject}"))
+        if e.effect == "employed" and not any(d.name == "employee_pid" and d.type == "person" and d.required
+                                              for d in e.details):
+            problems.append(Problem("events.yaml", f"events[{i}].details",
+                                    "an employed effect needs a required person detail employee_pid"))
+        kinds[e.code] = e
     return kinds
 
 
@@ -158,7 +196,7 @@ def _flatten(messages, prefix: str = ""):
         yield prefix, str(messages)
 
 
-def _cross_check(s: model.Service, materials: dict[str, MaterialKind]):
+def _cross_check(s: model.Service, materials: dict[str, MaterialKind], kinds: dict[str, model.EventKind]):
     for i, sc in enumerate(s.scenarios):
         if sc.code in {o.code for o in s.scenarios[:i]}:
             yield f"scenarios[{i}].code", f"{sc.code!r} appears twice"
@@ -170,7 +208,7 @@ def _cross_check(s: model.Service, materials: dict[str, MaterialKind]):
             yield f"fields[{i}].name", f"{f.name!r} appears twice"
         if f.source is not None:
             yield from (((f"fields[{i}].source", why)) for why in _source_problems(f.source, s.audience, materials))
-    events = PERSON_EVENTS if s.audience == "person" else ENTITY_EVENTS
+    events = {code for code, e in kinds.items() if e.subject == s.audience}
     for i, t in enumerate(s.triggers):
         at = f"triggers[{i}]"
         if isinstance(t, model.ExpiryTrigger):
@@ -187,6 +225,11 @@ def _cross_check(s: model.Service, materials: dict[str, MaterialKind]):
             yield f"{at}.done_event", f"unknown {s.audience} event kind {t.done_event!r}"
         elif isinstance(t, model.AfterEventTrigger) and t.event not in events:
             yield f"{at}.event", f"unknown {s.audience} event kind {t.event!r}"
+        elif isinstance(t, model.AfterKinEventTrigger):
+            if s.audience != "person":
+                yield f"{at}.kind", "only persons have kin"
+            elif t.event not in kinds or kinds[t.event].effect != "deceased":
+                yield f"{at}.event", "an after_kin_event follows an event kind whose effect is deceased (death)"
         by = getattr(t, "satisfied_by", None)
         if by is not None and by.material and by.material not in materials:
             yield f"{at}.satisfied_by.material", f"unknown material kind {by.material!r}"

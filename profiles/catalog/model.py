@@ -70,6 +70,7 @@ class ExpiryTrigger:
     window_days: int
     offsets: tuple[int, ...]
     kind: str = "expiry"
+    unless: str | None = None  # a state of the subject that exempts it (UNLESS)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class AgeTrigger:
     offsets: tuple[int, ...]
     satisfied_by: SatisfiedBy | None = None
     kind: str = "age"
+    unless: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ class YearlyTrigger:
     done_event: str | None
     offsets: tuple[int, ...]
     kind: str = "yearly"
+    unless: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,21 @@ class AfterEventTrigger:
     offsets: tuple[int, ...]
     satisfied_by: SatisfiedBy | None = None
     kind: str = "after_event"
+    unless: str | None = None
+
+
+@dataclass(frozen=True)
+class AfterKinEventTrigger:
+    """Due to a living relative after an event of a person (a death: the next of kin). `kin`: what the person the
+    event happened to is to the subject (spouse, parent, child)."""
+
+    event: str
+    kin: tuple[str, ...]
+    within_days: int | None
+    within_months: int | None
+    offsets: tuple[int, ...]
+    kind: str = "after_kin_event"
+    unless: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,7 +141,32 @@ class ProcessingTrigger:
     kind: str = "processing"
 
 
-Trigger = ExpiryTrigger | AgeTrigger | YearlyTrigger | AfterEventTrigger | ProcessingTrigger
+Trigger = ExpiryTrigger | AgeTrigger | YearlyTrigger | AfterEventTrigger | AfterKinEventTrigger | ProcessingTrigger
+
+UNLESS = ("employed",)  # states that exempt a subject from a trigger: employed = EMPLOYED_BY an entity not closed
+KIN = ("spouse", "parent", "child")  # after_kin_event: the relative is the subject's spouse / parent / child
+EFFECTS = ("none", "deceased", "closed", "employed", "spouse", "spouse_ended", "address")
+DETAIL_TYPES = ("string", "integer", "date", "person")
+
+
+@dataclass(frozen=True)
+class EventDetail:
+    name: str
+    type: str  # DETAIL_TYPES; person: the pid of a person on file
+    required: bool
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """A kind of life event (events.yaml): its subject kind, what it carries and its effect on the profile."""
+
+    code: str
+    subject: str  # person | entity
+    name: Text
+    effect: str  # EFFECTS
+    once: bool
+    details: tuple[EventDetail, ...]
+    sources: tuple[Source, ...]
 
 
 @dataclass(frozen=True)
@@ -147,7 +190,12 @@ class Service:
 class Catalog:
     materials: dict[str, MaterialKind]
     services: dict[str, Service]
+    events: dict[str, EventKind] = field(default_factory=dict)
     lifecycles: dict[str, Lifecycle] = field(default_factory=dict)  # audience -> its stages (stages.yaml)
+
+    def event_kinds(self, subject: str) -> tuple[str, ...]:
+        """The event kinds a person or an entity can have, in catalog order."""
+        return tuple(code for code, e in self.events.items() if e.subject == subject)
 
     def max_offset(self) -> int:
         """The scan's horizon: an item is owed a reminder at most this many days before it is due."""

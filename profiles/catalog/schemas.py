@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import date
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
@@ -133,9 +134,12 @@ TRIGGER_KEYS = {
     "age": ({"notify", "offsets"}, {"reached_by", "notify_from", "satisfied_by"}),
     "yearly": ({"window", "offsets"}, {"done_event"}),
     "after_event": ({"event", "offsets"}, {"satisfied_by"}),
+    "after_kin_event": ({"event", "kin", "offsets"}, set()),
     "processing": ({"yellow_at"}, set()),
 }
-ONE_OF = {"age": ("age", "schedule"), "after_event": ("within_days", "within_months")}
+ONE_OF = {"age": ("age", "schedule"), "after_event": ("within_days", "within_months"),
+          "after_kin_event": ("within_days", "within_months")}
+ANY_KIND = {"kind", "unless"}  # keys every trigger kind may have
 
 
 class SatisfiedBySchema(Strict):
@@ -157,8 +161,7 @@ class SatisfiedBySchema(Strict):
 class TriggerSchema(Strict):
     """One schema for every trigger kind; which keys a kind needs is checked in `kind_keys`."""
 
-    kind = fields.String(required=True, validate=validate.OneOf(["expiry", "age", "yearly", "after_event",
-                                                                 "processing"]))
+    kind = fields.String(required=True, validate=validate.OneOf(list(TRIGGER_KEYS)))
     material = fields.String()
     window_days = fields.Integer(strict=True, validate=validate.Range(1, 3650))
     offsets = fields.List(fields.Integer(strict=True), validate=[validate.Length(min=1), _offsets])
@@ -175,6 +178,8 @@ class TriggerSchema(Strict):
     within_months = fields.Integer(strict=True, validate=validate.Range(1, 120))
     satisfied_by = fields.Nested(SatisfiedBySchema)
     yellow_at = fields.Float(validate=validate.Range(0, 1, min_inclusive=False, max_inclusive=False))
+    kin = fields.List(fields.String(validate=validate.OneOf(model.KIN)), validate=validate.Length(min=1))
+    unless = fields.String(validate=validate.OneOf(model.UNLESS))
 
     @validates_schema
     def kind_keys(self, data, **_):
@@ -185,8 +190,10 @@ class TriggerSchema(Strict):
         choice = set(ONE_OF.get(kind, ()))
         for key in sorted(required - set(data)):
             raise ValidationError(f"a {kind} trigger needs {key}", key)
-        for key in sorted(set(data) - required - optional - choice - {"kind"}):
+        for key in sorted(set(data) - required - optional - choice - ANY_KIND):
             raise ValidationError(f"not used by a {kind} trigger", key)
+        if kind == "processing" and "unless" in data:
+            raise ValidationError("not used by a processing trigger", "unless")
         if choice and len(choice & set(data)) != 1:
             a, b = ONE_OF[kind]
             raise ValidationError(f"a {kind} trigger needs exactly one of {a} and {b}", a)
@@ -199,8 +206,13 @@ class TriggerSchema(Strict):
 
     @post_load
     def make(self, data, **_):
-        kind = data["kind"]
+        kind, unless = data["kind"], data.get("unless")
         offsets = tuple(data.get("offsets", ()))
+        if kind == "after_kin_event":
+            return model.AfterKinEventTrigger(data["event"], tuple(data["kin"]), data.get("within_days"),
+                                              data.get("within_months"), offsets, unless=unless)
+        if unless is not None:  # every kind but processing (kind_keys) may name a state that exempts the subject
+            return replace(self.make({k: v for k, v in data.items() if k != "unless"}), unless=unless)
         if kind == "expiry":
             return model.ExpiryTrigger(data["material"], data["window_days"], offsets)
         if kind == "age":
@@ -262,3 +274,33 @@ class StagesFileSchema(Strict):
         audiences = [life["audience"] for life in data.get("lifecycles", [])]
         if len(audiences) != len(set(audiences)):
             raise ValidationError("one lifecycle per audience", "lifecycles")
+
+
+class EventDetailSchema(Strict):
+    name = fields.String(required=True, validate=CODE)
+    type = fields.String(required=True, validate=validate.OneOf(model.DETAIL_TYPES))
+    required = fields.Boolean(required=True)
+
+    @post_load
+    def make(self, data, **_):
+        return model.EventDetail(**data)
+
+
+class EventKindSchema(Strict):
+    code = fields.String(required=True, validate=CODE)
+    subject = fields.String(required=True, validate=validate.OneOf(["person", "entity"]))
+    name = fields.Nested(TextSchema, required=True)
+    effect = fields.String(required=True, validate=validate.OneOf(model.EFFECTS))
+    once = fields.Boolean(load_default=False)
+    details = fields.List(fields.Nested(EventDetailSchema), load_default=list)
+    sources = fields.List(fields.Nested(SourceSchema), required=True, validate=validate.Length(min=1))
+
+    @post_load
+    def make(self, data, **_):
+        return model.EventKind(data["code"], data["subject"], data["name"], data["effect"], data["once"],
+                               tuple(data["details"]), tuple(data["sources"]))
+
+
+class EventsFileSchema(Strict):
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    events = fields.List(fields.Nested(EventKindSchema), required=True, validate=validate.Length(min=1))

@@ -49,8 +49,13 @@ REPORT = {
 STAGES = (DEFAULT_DIR / "stages.yaml").read_text(encoding="utf-8")
 
 
-def write(tmp_path, materials=MATERIALS, services=(RENEWAL, SCHOOL, REPORT), raw: dict[str, str] | None = None):
+EVENTS = yaml.safe_load((DEFAULT_DIR / "events.yaml").read_text(encoding="utf-8"))
+
+
+def write(tmp_path, materials=MATERIALS, services=(RENEWAL, SCHOOL, REPORT), raw: dict[str, str] | None = None,
+          events=EVENTS):
     (tmp_path / "services").mkdir(exist_ok=True)
+    (tmp_path / "events.yaml").write_text(yaml.safe_dump(events, allow_unicode=True), encoding="utf-8")
     (tmp_path / "materials.yaml").write_text(yaml.safe_dump(materials, allow_unicode=True), encoding="utf-8")
     (tmp_path / "stages.yaml").write_text(STAGES, encoding="utf-8")
     for s in services:

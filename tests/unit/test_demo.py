@@ -22,7 +22,7 @@ from profiles.demo import (
 )
 from profiles.identifiers import parse_resident_id, parse_uscc, region_ever_existed
 from profiles.materials import check_material
-from profiles.models import ENTITY_EVENTS, ENTITY_KINDS, PERSON_EVENTS
+from profiles.models import ENTITY_KINDS
 
 TODAY = date(2025, 6, 1)
 N = 3000
@@ -202,8 +202,9 @@ def test_events(pop, persons):
     assert by_kind["founding"] == len(pop.entities) and by_kind["annual_report"] > 0
     # a newborn without an ID number gets its birth event when it is written (graph/bulk.py), not from the demo
     assert by_kind["birth"] == sum(p.birth_date.year >= 2000 and p.id_number is not None for p in pop.persons)
+    catalog = load_catalog()
     for e in pop.events:
-        assert e.kind in (PERSON_EVENTS if e.subject_id in persons else ENTITY_EVENTS)
+        assert e.kind in catalog.event_kinds("person" if e.subject_id in persons else "entity")
         assert e.occurred_on <= TODAY
         if e.kind == "annual_report":
             assert e.details == {"year": TODAY.year - 1}

@@ -18,9 +18,6 @@ from profiles.prefill import prefill
 from profiles.rules import Applied, Snapshot, due_items
 
 CATALOG = load_catalog()
-# Added by the life-events work (身后 bundle, closure follow-ups, hiring registrations) in another branch: until it is
-# merged these stages may be empty; every other stage must be carried by a service now.
-PROVIDED_BY_EVENTS = {"after_death", "exit", "hiring"}
 OFFERS = {"childcare_subsidy_claim", "senior_allowance_claim", "unemployment_insurance_benefit_claim",
           "minimum_living_allowance_application"}
 
@@ -36,7 +33,7 @@ def test_the_two_lifecycles_are_those_of_the_document_in_its_order():
 
 def test_every_stage_is_covered_by_a_service_with_a_cited_rule():
     missing = {st.key for rows in coverage(CATALOG).values() for st, carried in rows if not carried}
-    assert missing <= PROVIDED_BY_EVENTS, f"stages without a service: {sorted(missing - PROVIDED_BY_EVENTS)}"
+    assert not missing, f"stages without a service: {sorted(missing)}"
     for rows in coverage(CATALOG).values():
         for _stage, carried in rows:
             assert all(s.sources for s in carried)

@@ -44,7 +44,7 @@ def reminder_for(code: str, **changes) -> Reminder:
 
 def test_the_fixture_link_is_sixty_characters_and_the_catalog_is_seeded():
     assert len(LINK) == 60
-    assert len(CATALOG.services) == 22
+    assert len(CATALOG.services) == 27
 
 
 @pytest.mark.parametrize("for_name", ["小宝", "Xiaobao"])

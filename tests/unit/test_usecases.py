@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 import pytest
 
@@ -187,9 +188,26 @@ class FakeHoldings:
 
 
 @dataclass
+class FakeEffects:
+    """graph.effects.Effects: runs the use case's check on a subject born (or founded) in 1980, alive, then records."""
+
+    written: list = field(default_factory=list)
+
+    def record(self, label, event, kind, check, actor, now):
+        from profiles.events import SubjectState
+        check(SubjectState("person" if label == "Person" else "entity", date(1980, 1, 1), None))
+        self.written.append((label, event, kind.effect))
+        return SimpleNamespace(event=event)
+
+
+@dataclass
 class FakeHolder:
     catalog: object
     holdings: FakeHoldings = field(default_factory=FakeHoldings)
+    effects: FakeEffects = field(default_factory=FakeEffects)
+
+    def now(self):
+        return datetime(2026, 12, 2, 9, 0)
 
 
 def test_a_material_is_recorded_as_the_catalog_allows_whoever_records_it(catalog):
@@ -217,8 +235,27 @@ def test_an_event_the_subject_cannot_have_or_in_the_future_is_refused(catalog, s
     services = FakeHolder(catalog)
     with pytest.raises(Rejected) as refused:
         record_event(services, OFFICER, subject, kind, day, {}, ON)
-    assert refused.value.field == field_at_fault and services.holdings.written == []
+    assert refused.value.field == field_at_fault and services.effects.written == []
     assert record_event(services, OFFICER, PERSON, "marriage", ON, {"note": "登记"}, ON).kind == "marriage"
+
+
+@pytest.mark.parametrize(("subject", "kind", "day", "details", "field_at_fault"), [
+    (PERSON, "death", date(1979, 12, 31), {}, "occurred_on"),  # before the birth
+    (PERSON, "death", date(2026, 12, 3), {}, "occurred_on"),  # in the future
+    (SubjectRef.of("entity", "e1"), "closure", date(1979, 6, 1), {}, "occurred_on"),  # before the founding
+    (SubjectRef.of("entity", "e1"), "hiring", date(2026, 1, 5), {}, "details.employee_pid"),  # who was hired?
+    (SubjectRef.of("entity", "e1"), "hiring", date(2026, 1, 5), {"employee_pid": 7}, "details.employee_pid"),
+    (PERSON, "household_move", date(2026, 1, 5), {"region": "440604"}, "details.address"),
+    (PERSON, "medical_insurance_paid", date(2026, 1, 5), {"year": "2026"}, "details.year"),
+])
+def test_an_event_against_its_kind_or_the_subject_s_life_is_refused_naming_the_field(catalog, subject, kind, day,
+                                                                                    details, field_at_fault):
+    from web.usecases.holdings import record_event
+
+    services = FakeHolder(catalog)
+    with pytest.raises(Rejected) as refused:
+        record_event(services, OFFICER, subject, kind, day, details, ON)
+    assert refused.value.field == field_at_fault and services.effects.written == []
 
 
 # --- putting subjects on file, notices, reads ---------------------------------------------------------------------

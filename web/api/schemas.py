@@ -136,6 +136,7 @@ class PersonOut(Schema):
     region = fields.String(allow_none=True)
     phone_masked = fields.String()
     email_masked = fields.String()
+    deceased_on = fields.Date()  # only when a death is on file
 
 
 class PersonQuery(Strict):
@@ -171,6 +172,7 @@ class EntityOut(Schema):
     established_on = fields.Date()
     region = fields.String(allow_none=True)
     status = fields.String()
+    closed_on = fields.Date(allow_none=True)  # with status closed, after a closure (注销)
 
 
 class EntityQuery(Strict):

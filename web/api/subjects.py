@@ -50,6 +50,8 @@ def person_view(p: Person) -> dict:
         view["phone_masked"] = mask_phone(p.phone)
     if p.email:
         view["email_masked"] = mask_email(p.email)
+    if p.deceased_on:  # set by a death event (graph/effects.py)
+        view["deceased_on"] = p.deceased_on
     return view
 
 

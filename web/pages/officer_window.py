@@ -10,12 +10,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from profiles.catalog.model import Text
-from profiles.errors import NotFound
+from profiles.errors import NotFound, Rejected
 from profiles.materials import MaterialRejected, check_material
 from web.pages.applying import form_text
 from web.pages.guards import purpose_for, record_view, services, signed_in, today, visitor
 from web.pages.officer_common import AUDIENCE, bilingual, bp, label_of, material_name, parse_day, term
-from web.usecases.holdings import EVENTS, record_event, record_material
+from web.usecases.holdings import event_kinds, record_event, record_material
 from web.usecases.subjects import SubjectRef
 
 NUMBER = re.compile(r"^[0-9A-Za-z\-/()（）]+$")  # as the REST API accepts them
@@ -43,9 +43,64 @@ def _page(kind: str, sid: str, status: int = 200, material_errors: dict | None =
              if spec.holder == holder]
     details = {k: [(name, bilingual(t.zh, t.en)) for name, t in names.items()]
                for k, names in detail_fields().items() if any(k == code for code, _name in kinds)}
+    codes = event_kinds(services(), label)
     return render_template("officer/window.html", kind=kind, sid=sid, kinds=kinds, details=details,
-                           events=[(e, term("event", e)) for e in EVENTS[label]], material_errors=material_errors or {},
-                           event_errors=event_errors or {}, values=values or {}), status
+                           events=[(e, term("event", e)) for e in codes], event_details=event_details(codes),
+                           material_errors=material_errors or {}, event_errors=event_errors or {},
+                           values=values or {}), status
+
+
+def event_details(codes) -> list[tuple[str, str, str, str]]:
+    """(name, label, hint, type) of every detail the subject's event kinds declare (events.yaml), once per name, in
+    the catalog's order; the hint says which kinds ask for it. `year` has its own input."""
+    kinds = services().catalog.events
+    out: dict[str, tuple[str, list[str]]] = {}
+    for code in codes:
+        for d in kinds[code].details:
+            if d.name != "year":
+                out.setdefault(d.name, (d.type, []))[1].append(term("event", code))
+    return [(name, term("event_detail", name), _("For: %(kinds)s", kinds=", ".join(used)), kind)
+            for name, (kind, used) in out.items()]
+
+
+def _refusal(refused: Rejected) -> str:
+    """The domain's reason for refusing an event (profiles.events, graph.effects), in the visitor's language."""
+    reason = refused.reason
+    if refused.field == "kind":
+        return _("this event is already on file, or the record has ended: nothing more can be recorded")
+    if refused.field == "occurred_on":
+        return _("the date is before the birth or founding, or after the death or closure on file")
+    if reason.startswith("required"):
+        return _("required for this kind of event")
+    if reason == "this person has died":
+        return _("this person has died")
+    if reason == "cannot be the subject itself":
+        return _("cannot be the person whose record this is")
+    return _("not what this kind of event records")
+
+
+def _typed_details(code: str, form) -> tuple[dict, dict]:
+    """The kind's declared details as typed in (a person by their ID number, looked up here), and the errors."""
+    details, errors = {}, {}
+    for d in services().catalog.events[code].details if code in services().catalog.events else ():
+        value = (form.get(d.name) or "").strip()
+        if d.name == "year" or not value:
+            continue
+        if len(value) > 200:
+            errors[d.name] = _("at most %(n)d characters", n=200)
+        elif d.type == "person":
+            try:
+                details[d.name] = services().subjects.find_person(value.upper()).pid
+            except NotFound:
+                errors[d.name] = _("no person with this ID number is on file")
+        elif d.type == "integer":
+            if value.isdigit():
+                details[d.name] = int(value)
+            else:
+                errors[d.name] = _("must be a whole number")
+        else:
+            details[d.name] = value
+    return details, errors
 
 
 @bp.get("/<any(persons, entities):kind>/<sid>/record")
@@ -123,7 +178,7 @@ def add_event(kind: str, sid: str):
     purpose = purpose_for(label, sid)
     form, errors = request.form, {}
     code = form.get("kind") or ""
-    if code not in EVENTS[label]:
+    if code not in event_kinds(services(), label):
         errors["kind"] = _("choose a kind of event from the list")
     occurred_on, error = parse_day(form.get("occurred_on"))
     if error:
@@ -136,13 +191,18 @@ def add_event(kind: str, sid: str):
     year = (form.get("year") or "").strip()
     if year and not (year.isdigit() and len(year) == 4 and 1900 <= int(year) <= today().year + 1):
         errors["year"] = _("a year such as %(year)d", year=today().year)
+    typed, detail_errors = _typed_details(code, form)  # the kind's own details (events.yaml)
+    errors.update(detail_errors)
     if errors:
         return _page(kind, sid, 422, event_errors=errors, values=form)
-    details = {**({"note": note} if note else {}), **({"year": int(year)} if year else {})}
+    details = {**({"note": note} if note else {}), **({"year": int(year)} if year else {}), **typed}
     try:
         record_event(services(), visitor().actor, SubjectRef(label, sid), code, occurred_on, details, today())
     except NotFound:
         abort(404)
+    except Rejected as refused:  # the event against the subject's life or the kind's details: nothing written
+        return _page(kind, sid, 422, event_errors={refused.field.removeprefix("details."): _refusal(refused)},
+                     values=form)
     record_view(label, sid, f"recorded event {code} at the window", purpose=purpose)
     flash(_("Recorded at the window: the event and its date."), "ok")
     return redirect(url_for(".profile", kind=kind, sid=sid), code=303)
