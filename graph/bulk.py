@@ -20,9 +20,9 @@ from neo4j.exceptions import ConstraintError
 from graph.driver import Driver, constraint_errors
 from graph.holdings import HOLDER_KEYS
 from graph.subjects import BC_CONFLICT, ID_CONFLICT, ID_KIND, Subjects
-from profiles.materials import MaterialKind
 from profiles.catalog.loader import load_event_kinds
 from profiles.catalog.model import EventKind
+from profiles.materials import MaterialKind
 from profiles.models import (
     PERSON_RELATIONS,
     RELATION_TYPES,

@@ -19,8 +19,8 @@ from graph.audit import AccessLog
 from graph.bulk import Bulk
 from graph.console import Console
 from graph.driver import Driver, build_driver
-from graph.enterprise import EnterpriseReads
 from graph.effects import Effects
+from graph.enterprise import EnterpriseReads
 from graph.holdings import Holdings
 from graph.notices import Notices
 from graph.officers import Officers

@@ -179,13 +179,15 @@ def _after_kin(service: model.Service, t: model.AfterKinEventTrigger, s: Snapsho
     out, seen = [], set()
     for k in sorted(s.kin_events, key=lambda k: (k.event.evid, t.kin.index(k.relation) if k.relation in t.kin else 9)):
         e = k.event
-        if e.kind != t.event or k.relation not in t.kin or e.evid in seen or birthday(person.birth_date, 18) > e.occurred_on:
+        adult = birthday(person.birth_date, 18) <= e.occurred_on
+        if e.kind != t.event or k.relation not in t.kin or e.evid in seen or not adult:
             continue
         seen.add(e.evid)
         due = e.occurred_on + timedelta(days=t.within_days) if t.within_days else \
             add_months(e.occurred_on, t.within_months or 0)
         out.append(_item(service, s, due, t.offsets, (s.subject_id,),
-                         Reason(rule, f"event:{e.evid}", f"{e.kind} of the {k.relation} {k.relative} on {e.occurred_on}"),
+                         Reason(rule, f"event:{e.evid}",
+                                f"{e.kind} of the {k.relation} {k.relative} on {e.occurred_on}"),
                          e.occurred_on))
     return out
 

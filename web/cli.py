@@ -194,7 +194,8 @@ def catalog_check(directory: Path | None) -> None:
     click.echo(f"catalog OK: {len(catalog.services)} services, {len(catalog.materials)} material kinds")
 
 
-@catalog_group.command("stages", help="The coverage table: each stage of both lifecycles and the services that carry it.")
+@catalog_group.command("stages",
+                       help="The coverage table: each stage of both lifecycles and the services that carry it.")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 def catalog_stages(directory: Path | None) -> None:
     # Plain click like `check`: it reads the catalog files, not the graph.

@@ -87,7 +87,8 @@ def check_catalog(directory: Path = DEFAULT_DIR) -> tuple[model.Catalog | None, 
                 problems.append(Problem(f"services/{code}.yaml", f"bundle[{i}]", f"no service {child!r}"))
             elif child == code:
                 problems.append(Problem(f"services/{code}.yaml", f"bundle[{i}]", "a service cannot bundle itself"))
-        problems.extend(Problem(f"services/{code}.yaml", key, reason) for key, reason in _bundle_limit(service, services))
+        problems.extend(Problem(f"services/{code}.yaml", key, reason)
+                        for key, reason in _bundle_limit(service, services))
     if problems:
         return None, problems
     return model.Catalog(materials=materials, services=services, events=events, lifecycles=lifecycles), []

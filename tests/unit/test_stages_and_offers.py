@@ -104,8 +104,9 @@ def test_an_offer_says_you_can_claim_and_threatens_no_deadline(channel, language
         out = render(channel, language, offer(days_left=days_left))
         for text in (out.subject, out.text, out.html or ""):
             assert not DEADLINE_WORDS.search(text), text
-        assert ("您可为小宝申领育儿补贴" if language == "zh-CN" else "You can claim: Childcare subsidy for 小宝") in out.text
-        assert out.subject == ("可申领：小宝的育儿补贴" if language == "zh-CN" else "You can claim: Childcare subsidy for 小宝")
+        english = "You can claim: Childcare subsidy for 小宝"
+        assert ("您可为小宝申领育儿补贴" if language == "zh-CN" else english) in out.text
+        assert out.subject == ("可申领：小宝的育儿补贴" if language == "zh-CN" else english)
     reminder = render(channel, language, offer(nature="deadline"))  # the same item as a duty keeps its date
     assert DEADLINE_WORDS.search(reminder.subject)
 
