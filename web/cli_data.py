@@ -1,4 +1,4 @@
-"""Flask CLI commands that load data: `import persons|entities|materials|relations FILE` and `demo seed`.
+"""Flask CLI commands that load data: `import persons|entities|materials|relations|events FILE` and `demo seed`.
 
 Rows are checked with the API's own schemas and domain rules; a bad row is written to the rejects file with its line
 number and never stops the good ones. Writes go through `graph/bulk.py`.
@@ -29,6 +29,7 @@ from profiles.errors import Rejected
 from profiles.identifiers import InvalidIdentifier, parse_resident_id, parse_uscc, region_ever_existed
 from profiles.materials import check_material
 from profiles.models import PERSON_RELATIONS, RELATION_TYPES, Entity, Material, Person, Relation
+from web import cli_events
 from web.api.schemas import EntityIn, MaterialIn, PersonIn
 from web.usecases.register import newborn, normalise_phone
 
@@ -219,6 +220,8 @@ KINDS = {
                       material_row, lambda hm: (hm[1].holder_id, hm[1].kind, hm[1].issued_on), flush_materials),
     "relations": Kind(("from_id_number", "to_id_number", "to_uscc", "type"), ("from_id_number", "type"),
                       relation_row, lambda r: (r.from_id, r.to_id, r.type), flush_relations),
+    "events": Kind(cli_events.COLUMNS, cli_events.REQUIRED, cli_events.event_row, cli_events.event_key,
+                   cli_events.flush_events, cli_events.event_key_field),
 }
 
 
@@ -309,7 +312,8 @@ def run_import(services, name: str, path: Path, rejects_path: Path, batch: int) 
     return imported, rejects
 
 
-import_group = AppGroup("import", help="Bulk-import persons, entities, materials or relations from CSV or JSON Lines.")
+import_group = AppGroup("import", help="Bulk-import persons, entities, materials, relations or life events from CSV or "
+                                       "JSON Lines.")
 
 
 def _import_command(name: str) -> None:
