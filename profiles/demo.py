@@ -43,6 +43,11 @@ SEQUENCES_PER_DAY = 500
 # no ID number. Of the children born in the last month, this share is not registered yet.
 REGISTRATION_DAYS = 30
 UNREGISTERED_SHARE = 0.7
+# Recent life events, so a demo has them to show (rough shares, not statistics): a death in the last two months, a
+# business deregistered in the last five, an employee hired in the last six weeks (the registrations are then owed).
+RECENT_DEATH = ((85, 0.03), (70, 0.01))  # (from age, share)
+CLOSED_SHARE = 0.03
+RECENT_HIRE_SHARE = 0.1
 OLD_CODE_SHARE = 0.3  # of those born in an abolished code's time who carry it
 PROVENANCE = (("issued", 80), ("verified", 12), ("declared", 8))
 ENTITY_MIX = (("limited_company", 45), ("individual_business", 30), ("branch", 7), ("sole_proprietorship", 6),
@@ -172,7 +177,7 @@ class _Generator:
             number = f"J{home}-{married.year}-{rng.randint(1, 9999):06d}"
             out.materials.append(self.material(me.pid, "marriage_certificate", number, married, None,
                                                f"{city}{DISTRICTS[home]}民政局", {"spouse_name": other.name}))
-            out.events.append(LifeEvent(self.uid(), me.pid, "marriage", married, {"spouse": other.pid}))
+            out.events.append(LifeEvent(self.uid(), me.pid, "marriage", married, {"spouse_pid": other.pid}))
         n_children = rng.choices((0, 1, 2, 3), weights=(10, 40, 40, 10))[0] if shape == "family" else 0
         # Each child is born on a day drawn from the whole fertile span, and those that fall after today are not born
         # yet: so births spread evenly over the recent past instead of piling up on the days before today.
@@ -221,15 +226,19 @@ class _Generator:
         phone_share, email_share = (0.95, 0.36) if age >= 18 else (0.6, 0.15) if age >= 12 else (0.0, 0.0)
         phone = f"+861{rng.choice('3456789')}{rng.randrange(10**9):09d}" if rng.random() < phone_share else None
         email = self.fake.email() if rng.random() < email_share else None
-        p = Person(self.uid(), number, surname + given, born, sex, region, phone, email)
+        share = next((s for from_age, s in RECENT_DEATH if age >= from_age), 0.0)
+        died = self.between(self.today - timedelta(days=60), self.today) if rng.random() < share else None
+        p = Person(self.uid(), number, surname + given, born, sex, region, phone, email, deceased_on=died)
         out.persons.append(p)
         self.n_persons += 1
         if head:
             hh["head"] = p.name
-        if 18 <= age <= 75:
+        if 18 <= age <= 75 and died is None:
             self.adults.append(p)
         if born.year >= 2000:
             out.events.append(LifeEvent(self.uid(), p.pid, "birth", born, {"region": DISTRICTS[hh["home"]]}))
+        if died is not None:
+            out.events.append(LifeEvent(self.uid(), p.pid, "death", died, {}))
         self.person_materials(p, hh, parents, out)
         return p
 
@@ -336,7 +345,11 @@ class _Generator:
         }[kind]
         lo = max(add_years(rep.birth_date, 18), date(1995, 1, 1))
         established = self.between(lo, today) if rng.random() < 0.5 else self.between(self.between(lo, today), today)
-        e = Entity(self.uid(), code, name, kind, established, region)
+        closed = None
+        if established < today - timedelta(days=2 * 365) and rng.random() < CLOSED_SHARE:
+            closed = self.between(today - timedelta(days=150), today)
+        e = Entity(self.uid(), code, name, kind, established, region, status="closed" if closed else "active",
+                   closed_on=closed)
         out.entities.append(e)
         self.n_entities += 1
         out.relations.append(Relation(rep.pid, e.eid, "LEGAL_REP_OF"))
@@ -347,24 +360,33 @@ class _Generator:
         for staff in others[2: 2 + rng.randint(0, 4)]:
             if age_on(staff.birth_date, today) <= 60:
                 out.relations.append(Relation(staff.pid, e.eid, "EMPLOYED_BY"))
+                hired = max(established, today - timedelta(days=42))
+                if closed is None and rng.random() < RECENT_HIRE_SHARE:  # the employer now owes the registrations
+                    out.events.append(LifeEvent(self.uid(), e.eid, "hiring", self.between(hired, today),
+                                                {"employee_pid": staff.pid}))
         issued = established if rng.random() < 0.8 else self.between(established, today)
         expires = None if rng.random() < 0.85 else add_years(established, rng.choice((20, 30)))
         if expires is not None and expires <= max(issued, today):
             expires = None
         market = f"{city}{district}市场监督管理局"
-        capital = f"{rng.choice((3, 5, 10, 50, 100, 500, 1000))}万元人民币"
+        capital = rng.choice((3, 5, 10, 50, 100, 500, 1000))  # 万元
         out.materials.append(self.material(e.eid, "business_licence", code, issued, expires, market,
-                                           {"legal_representative": rep.name, "registered_capital": capital}))
+                                           {"legal_representative": rep.name,
+                                            "registered_capital": f"{capital}万元人民币"}))
         if rng.random() < 0.2:
             issued = self.between(max(established, today - timedelta(days=5 * 365 + 180)), today)
             number = f"JY{rng.randint(1, 2)}{region}{rng.randrange(10**7):07d}"
             out.materials.append(self.material(e.eid, "food_business_permit", number, issued, add_years(issued, 5),
                                                market, {"premises": f"{city}{district}{self.fake.street_name()}"}))
-        out.events.append(LifeEvent(self.uid(), e.eid, "founding", established, {"registered_capital": capital}))
+        out.events.append(LifeEvent(self.uid(), e.eid, "founding", established,
+                                    {"registered_capital": capital * 10_000}))  # yuan, as events.yaml declares it
         window_open = date(today.year, 1, 1)
         if established < window_open and today > window_open and rng.random() < 0.5:
             filed = self.between(window_open, min(today, date(today.year, 6, 30)))
-            out.events.append(LifeEvent(self.uid(), e.eid, "annual_report", filed, {"year": today.year - 1}))
+            if closed is None or filed <= closed:
+                out.events.append(LifeEvent(self.uid(), e.eid, "annual_report", filed, {"year": today.year - 1}))
+        if closed is not None:
+            out.events.append(LifeEvent(self.uid(), e.eid, "closure", closed, {}))
 
 
 def showcase(population: Population, today: date) -> tuple[list[Person], Entity | None]:
