@@ -18,6 +18,8 @@ from profiles.rules import due_items
 from tests.integration.pages_fixtures import pages_sandbox, pages_services, pages_site  # noqa: F401
 from tests.integration.pages_helpers import make_entity, make_person, post, sign_in_business
 from tests.integration.test_pages_enterprise import as_browser_sends, section
+from web.usecases.holdings import record_event
+from web.usecases.subjects import SubjectRef
 
 REP_PHONE = "+8613712345611"
 ANNUAL = "enterprise_annual_report"
@@ -149,3 +151,14 @@ def test_last_years_overdue_report_and_this_years_are_filed_one_at_a_time(app, s
     assert {svc.applications.get(a).fields["report_year"] for a in (first, second)} == {"2026", "2025"}
     snapshot = svc.snapshots.load("Entity", entity.eid)
     assert [i for i in due_items(snapshot, svc.catalog, date(2027, 3, 1)) if i.service == ANNUAL] == []
+
+
+def test_a_deregistered_business_is_owed_no_report_and_offered_no_late_filing(app, svc, sandbox, on_day):
+    on_day(date(2026, 8, 3))  # as above: the 2025 report missed; then the business was deregistered
+    entity = business(svc, date(2025, 4, 1))
+    record_event(svc, Actor("市场监督管理局 (feed)", "system"), SubjectRef.of("entity", entity.eid), "closure",
+                 date(2026, 7, 20), {}, date(2026, 8, 3))
+    client = signed_in(app, sandbox, entity)
+    report = section(client.get("/biz").get_data(as_text=True), "annual-report")
+    assert 'data-state="closed"' in report and "本企业已于2026-07-20注销登记，无需再报送年度报告" in report
+    assert 'id="overdue"' not in report and "立即补报" not in report and "经营异常名录" not in report

@@ -39,7 +39,8 @@ class AnnualReport:
 
     state: due (the window is open and it is not filed), filed (filed in this year's window), filed_late (filed
     after this year's window closed), missed (this year's window closed without it), first (established this
-    year: the first report is due next year), waiting (the window has not opened yet).
+    year: the first report is due next year), waiting (the window has not opened yet), closed (deregistered on
+    `filed_on`: nothing is owed any more, overdue reports included).
     overdue: the reports of the last two years whose window closed without them, newest first."""
 
     state: str
@@ -77,6 +78,8 @@ def annual_report(snapshot: Snapshot, catalog: model.Catalog, items: list[DueIte
         return None
     t = yearly_trigger(service)
     opens, closes = t.window_from.in_year(today.year), t.window_to.in_year(today.year)
+    if entity.status == "closed":  # a deregistered business reports no more (profiles/rules.py: nothing is owed)
+        return AnnualReport("closed", today.year - 1, opens, closes, filed_on=entity.closed_on)
     item = next((i for i in items if i.service == ANNUAL_REPORT), None)
     following = t.window_from.in_year(today.year + 1)
     if entity.established_on.year >= today.year:  # 企业信息公示暂行条例 第八条: from the year after it was set up
