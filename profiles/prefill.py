@@ -155,6 +155,10 @@ def _resolve(source: str | None, snapshot: Snapshot, related: Mapping[str, Snaps
     if source.startswith("material["):
         kind, _, rest = source.removeprefix("material[").partition("].")
         m = current(snapshot.materials, kind)
+        if kind == "hukou" and rest == "fields.address":
+            moved = _moved_address(snapshot, m.issued_on if m else date.min)
+            if moved is not None:
+                return moved
         if m is None:
             return _MISSING
         raw = m.fields.get(rest.removeprefix("fields.")) if rest.startswith("fields.") else getattr(m, rest, None)
@@ -165,6 +169,17 @@ def _resolve(source: str | None, snapshot: Snapshot, related: Mapping[str, Snaps
     if head == "entity":
         return _found(getattr(snapshot.entity, attr, None), "issued") if snapshot.entity else _MISSING
     return _person_attr(snapshot if head == "person" else related.get(ROLES.get(head, "")), attr)
+
+
+def _moved_address(snapshot: Snapshot, since: date) -> _Value | None:
+    """The address of a household move (户口迁移, events.yaml `household_move`) recorded on or after the household
+    register page on file was issued: the register on file is out of date, so the form takes the current address,
+    as declared (the officer checks it; it is not locked)."""
+    moves = [e for e in snapshot.events if e.kind == "household_move" and e.details.get("address")
+             and e.occurred_on >= since]
+    if not moves:
+        return None
+    return _found(max(moves, key=lambda e: e.occurred_on).details["address"], "declared")
 
 
 def _person_attr(snap: Snapshot | None, attr: str) -> _Value:

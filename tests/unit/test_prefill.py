@@ -245,3 +245,22 @@ def test_unknown_codes_and_the_wrong_audience_are_rejected(snap, codes, message)
     with pytest.raises(Rejected) as caught:
         prefill(snap, CATALOG, codes, AS_OF)
     assert caught.value.field == "services" and message in caught.value.reason
+
+
+def test_after_a_household_move_the_form_takes_the_new_address_not_the_old_register_page():
+    from profiles.models import LifeEvent
+
+    hukou = material("h3", "c3", "hukou", date(2020, 4, 1), address="佛山市顺德区大良1号")
+    child = person("c3", "李小红", "440604201903040028", date(2019, 3, 4))
+    before = Snapshot(person=child, materials=(hukou,))
+    moved = LifeEvent("mv1", "c3", "household_move", date(2025, 9, 1), {"address": "佛山市禅城区祖庙路8号"})
+    older = LifeEvent("mv0", "c3", "household_move", date(2019, 9, 1), {"address": "广州市越秀区1号"})
+    address = field(prefill(before, CATALOG, ["primary_school_entry"], AS_OF), "address")
+    assert (address.value, address.material_id) == ("佛山市顺德区大良1号", "h3")
+    after = dataclasses.replace(before, events=(older, moved))
+    address = field(prefill(after, CATALOG, ["primary_school_entry"], AS_OF), "address")
+    assert (address.value, address.provenance, address.locked) == ("佛山市禅城区祖庙路8号", "declared", False)
+    # a move before the register page was issued is already in it
+    only_older = dataclasses.replace(before, events=(older,))
+    address = field(prefill(only_older, CATALOG, ["primary_school_entry"], AS_OF), "address")
+    assert address.value == "佛山市顺德区大良1号"
