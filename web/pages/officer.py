@@ -191,4 +191,11 @@ def open_record(kind: str, sid: str):
     return redirect(url_for(".profile", kind=kind, sid=sid), code=303)
 
 
-from web.pages import officer_admin, officer_decide, officer_desk, officer_prefill, officer_window  # noqa: E402,F401  (their routes join bp)
+from web.pages import (  # noqa: E402,F401  (their routes join bp)
+    officer_admin,
+    officer_decide,
+    officer_desk,
+    officer_newborn,
+    officer_prefill,
+    officer_window,
+)

@@ -11,6 +11,7 @@ for late registrations while keeping that line.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 
 from profiles.errors import Rejected
@@ -75,6 +76,23 @@ def register_newborn(services, actor: Actor, name: str, sex: str, birth_date: da
     birth = LifeEvent(evid=str(uuid.uuid4()), subject_id=person.pid, kind="birth", occurred_on=birth_date,
                       details={"recorded_with": "birth_certificate"})
     return services.subjects.add_person(person, birth)
+
+
+def register_child(services, actor: Actor, parents: Sequence[str], name: str, sex: str, birth_date: date,
+                   birth_certificate_number: str, on: date) -> Person:
+    """A newborn put on file at the window by its medical birth certificate (as `register_newborn`), each of its
+    `parents` then related to it as parent and as guardian: parents are the guardians of their minor children
+    (民法典 第二十七条), and the newborn's services (its household registration first) are due to them. The
+    parents are checked before anything is written: `NotFound` for an unknown pid, `Rejected` naming `parent` for
+    one who has died."""
+    for pid in dict.fromkeys(parents):
+        if services.subjects.get_person(pid).deceased_on is not None:
+            raise Rejected("parent", "this person has died")
+    child = register_newborn(services, actor, name, sex, birth_date, birth_certificate_number, None, None, on)
+    for pid in dict.fromkeys(parents):
+        relate(services, actor, pid, child.pid, "PARENT_OF")
+        relate(services, actor, pid, child.pid, "GUARDIAN_OF")
+    return child
 
 
 def attach_id_number(services, actor: Actor, pid: str, id_number: str, on: date) -> Person:
