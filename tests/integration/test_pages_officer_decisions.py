@@ -242,7 +242,7 @@ def newborn(svc):
 
 
 def typed(parent, *services: str) -> dict:
-    return {"field.phone": mask_phone(parent.phone), "field.child_name": "陈小宝",
+    return {"field.guardian_phone": mask_phone(parent.phone), "field.child_name": "陈小宝",
             "field.birth_certificate_number": mask_text("Q440123456", 2, 2),
             "field.place_of_birth": "佛山市第一人民医院",
             "field.father_name": "陈大文", "field.mother_name": "林小红", "field.address": "禅城区祖庙路1号",

@@ -98,7 +98,8 @@ def test_no_personal_value_in_clear_in_the_graph_or_redis_after_a_full_walk(app,
         "issuer": "佛山市公安局", "detail.hukou.address": "禅城区岭南大道512号"})
     assert recorded.status_code == 303, recorded.get_data(as_text=True)[:400]
     assert post(officer, f"/officer/persons/{wife}/events", {
-        "kind": "household_move", "occurred_on": "2020-01-01", "note": "迁入禅城区岭南大道512号"}).status_code == 303
+        "kind": "household_move", "occurred_on": "2020-01-01", "address": "佛山市禅城区岭南大道512号",
+        "note": "迁入禅城区岭南大道512号"}).status_code == 303
     secrets += ["HK44060400512", "岭南大道512号"]
 
     stored = all_strings(driver, settings.neo4j_database)
