@@ -84,6 +84,7 @@ def test_a_missed_report_is_explained_and_filed_late_from_the_page(app, svc, san
     assert "2025年度报告应于2026-01-01至2026-06-30期间报送并公示，至今尚未报送" in report
     assert "经营异常名录" in report and "逾期未报的年度报告仍可补报" in report and "申请移出经营异常名录" in report
     assert f'href="{APPLY}"' in report and "立即补报2025年度报告" in report
+    assert "不能通过简易注销" in report and "第三十三条" in report  # 市场主体登记管理条例 第三十三条
     client.get("/lang/en")
     english = section(client.get("/biz").get_data(as_text=True), "annual-report")
     assert "list of businesses with abnormal operations" in english and "File the 2025 annual report now" in english
