@@ -64,8 +64,11 @@ def timed_scan(stack: BenchStack, as_of: date) -> dict:
 
 
 def daily(item, catalog: model.Catalog, as_of: date) -> bool:
-    """What the daily scan looks for (`scan_due` with the notifier's catch-up): a yearly item only on the days after
+    """What the daily scan looks for (`scan_due` with the notifier's catch-up): an item whose earliest reminder date
+    has come (each trigger looks only as far ahead as its largest offset), and a yearly item only on the days after
     one of its reminder dates."""
+    if item.notify_on and min(item.notify_on) > as_of:
+        return False
     if not any(isinstance(t, model.YearlyTrigger) for t in catalog.services[item.service].triggers):
         return True
     return any(as_of - timedelta(days=YEARLY_CATCH_UP) <= d <= as_of for d in item.notify_on)

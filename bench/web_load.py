@@ -87,13 +87,14 @@ def run(stack: BenchStack, base_url: str, runs: int, seconds: float, connections
     measured: dict[str, list[dict]] = {name: [] for name in SCENARIOS}
     for name in ("prefill", "personal_page", "officer_profile"):  # a short unrecorded pass: connections, caches
         wrk(base_url, files[name], min(seconds, 2), connections)
-    bare_read(s.driver, s.settings.neo4j_database, pids, connections, min(seconds, 2))
+    bare_read(s.driver, s.settings.neo4j_database, pids, connections, min(seconds, 2), s.snapshots.deaths)
     say(f"web: {len(citizen_cookies)} citizens and {len(officer_cookies)} officer records signed in "
         f"({time.monotonic() - started:.0f} s)")
     for n in range(runs):
         for name in SCENARIOS:
             if name == "bare_read":
-                measured[name].append(bare_read(s.driver, s.settings.neo4j_database, pids, connections, seconds))
+                measured[name].append(bare_read(s.driver, s.settings.neo4j_database, pids, connections, seconds,
+                                                s.snapshots.deaths))
             else:
                 with stack.profiled(f"web-{name}", "web"):
                     measured[name].append(wrk(base_url, files[name], seconds, connections))
@@ -217,20 +218,22 @@ def wrk(base_url: str, requests: Path, seconds: int, connections: int) -> dict:
             "requests_per_s": r["requests"] / (r["duration_us"] / 1e6), "non_2xx": r["non_200"]}
 
 
-def bare_read(driver: neo4j.Driver, database: str, pids: list[str], connections: int, seconds: float) -> dict:
-    """What prefill reads per subject, as Snapshots.load_with_related reads it: the snapshot query, and the same
-    query for the first guardian when there is one. `connections` threads, each timing its calls for `seconds`."""
+def bare_read(driver: neo4j.Driver, database: str, pids: list[str], connections: int, seconds: float,
+              deaths: list[str]) -> dict:
+    """What prefill reads per subject, as Snapshots.load_with_related reads it: the snapshot query (with the event
+    kinds that are deaths, as `Snapshots` passes them), and the same query for the first guardian when there is one.
+    `connections` threads, each timing its calls for `seconds`."""
     latencies: list[list[float]] = [[] for _ in range(connections)]
     failures: list[BaseException] = []
     gate = threading.Barrier(connections + 1)
     deadline = [0.0]
 
     def read(pid: str) -> None:
-        records = driver.execute_query(SNAPSHOT_QUERIES["Person"], id=pid, database_=database,
+        records = driver.execute_query(SNAPSHOT_QUERIES["Person"], id=pid, deaths=deaths, database_=database,
                                        routing_=neo4j.RoutingControl.READ)[0]
         guardians = sorted(records[0]["guardians"])
         if guardians:
-            driver.execute_query(SNAPSHOT_QUERIES["Person"], id=guardians[0], database_=database,
+            driver.execute_query(SNAPSHOT_QUERIES["Person"], id=guardians[0], deaths=deaths, database_=database,
                                  routing_=neo4j.RoutingControl.READ)
 
     def client(n: int) -> None:
