@@ -112,13 +112,8 @@ def load_event_kinds(directory: Path = DEFAULT_DIR) -> dict[str, model.EventKind
 
 def _load_events(directory: Path, problems: list[Problem]) -> dict[str, model.EventKind]:
     """events.yaml: the life event kinds, each with its subject kind, details and effect."""
-    data = _read_yaml(directory / "events.yaml", "events.yaml", problems)
-    if data is None:
-        return {}
-    try:
-        loaded = EventsFileSchema().load(data)
-    except ValidationError as exc:
-        problems.extend(Problem("events.yaml", key, reason) for key, reason in _flatten(exc.messages))
+    loaded = _load_file(directory, "events.yaml", EventsFileSchema(), problems)
+    if loaded is None:
         return {}
     kinds: dict[str, model.EventKind] = {}
     for i, e in enumerate(loaded["events"]):
@@ -141,13 +136,8 @@ def _load_events(directory: Path, problems: list[Problem]) -> dict[str, model.Ev
 
 
 def _load_materials(directory: Path, problems: list[Problem]) -> dict[str, MaterialKind]:
-    data = _read_yaml(directory / "materials.yaml", "materials.yaml", problems)
-    if data is None:
-        return {}
-    try:
-        loaded = MaterialsFileSchema().load(data)
-    except ValidationError as exc:
-        problems.extend(Problem("materials.yaml", key, reason) for key, reason in _flatten(exc.messages))
+    loaded = _load_file(directory, "materials.yaml", MaterialsFileSchema(), problems)
+    if loaded is None:
         return {}
     kinds: dict[str, MaterialKind] = {}
     for i, m in enumerate(loaded["materials"]):
@@ -156,6 +146,18 @@ def _load_materials(directory: Path, problems: list[Problem]) -> dict[str, Mater
         kinds[m["code"]] = MaterialKind(m["code"], m["name"].zh, m["name"].en, m["issuer"].zh, m["holder"],
                                         m["expires"])
     return kinds
+
+
+def _load_file(directory: Path, name: str, schema, problems: list[Problem]) -> dict | None:
+    """One of the catalog's own files, read and loaded by its schema; None (its problems noted) when it cannot be."""
+    data = _read_yaml(directory / name, name, problems)
+    if data is None:
+        return None
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        problems.extend(Problem(name, key, reason) for key, reason in _flatten(exc.messages))
+        return None
 
 
 def _read_yaml(path: Path, name: str, problems: list[Problem]):
@@ -262,13 +264,8 @@ def _source_problems(source: str, audience: str, materials: dict[str, MaterialKi
 
 # --- stages (stages.yaml) and the checks that need the whole catalog ---------------------------------------------
 def _load_lifecycles(directory: Path, problems: list[Problem]) -> dict[str, model.Lifecycle]:
-    data = _read_yaml(directory / "stages.yaml", "stages.yaml", problems)
-    if data is None:
-        return {}
-    try:
-        loaded = StagesFileSchema().load(data)
-    except ValidationError as exc:
-        problems.extend(Problem("stages.yaml", key, reason) for key, reason in _flatten(exc.messages))
+    loaded = _load_file(directory, "stages.yaml", StagesFileSchema(), problems)
+    if loaded is None:
         return {}
     sources = tuple(loaded["sources"])
     return {life["audience"]: model.Lifecycle(life["audience"], life["name"], tuple(life["stages"]), sources)
