@@ -61,7 +61,12 @@ def _form(sid: str, parent: Person, status: int = 200, errors: dict | None = Non
     # the certificate number is typed again, never echoed in clear
     certificate = "".join(values.pop("birth_certificate_number", "").split()).upper()
     typed = mask_birth_certificate_number(certificate) if certificate else None
-    return render_template("officer/newborn.html", sid=sid, parent=parent, spouses=spouses(sid), errors=errors or {},
+    others = spouses(sid)
+    purpose = purpose_for("Person", sid)  # the form shows the parent's record and names the spouses: each a read
+    record_view("Person", sid, "newborn registration form at the window", purpose=purpose)
+    for other, _name in others:
+        record_view("Person", other, f"named as a possible other parent on the newborn form of {sid}", purpose=purpose)
+    return render_template("officer/newborn.html", sid=sid, parent=parent, spouses=others, errors=errors or {},
                            values=values, typed=typed), status
 
 
@@ -133,6 +138,7 @@ def register_newborn(sid: str):
 
 
 def _attach_page(sid: str, person: Person, status: int, errors: dict, typed: str):
+    record_view("Person", sid, "ID number form at the window", purpose=purpose_for("Person", sid))
     return render_template("officer/attach_id.html", sid=sid, person=person, errors=errors,
                            typed=mask_id_number(typed) if typed else None), status  # typed again, never echoed
 
