@@ -47,6 +47,14 @@ class Settings:
     neo4j_password: str = ""
     neo4j_database: str = "neo4j"
     redis_url: str = f"redis://127.0.0.1:{DEFAULT_REDIS_PORT}/0"
+    # Redis behind Sentinel: the sentinels' addresses and the master's name; REDIS_URL then only gives the database
+    # number, and the password and TLS settings below apply to the master, its replicas and (password) the sentinels
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_sentinel_master: str = "lifecycle"
+    redis_password: str = ""
+    redis_sentinel_password: str = ""
+    redis_tls: bool = False
+    redis_tls_ca_file: str = ""
     # True when the address above is ours to start (nothing configured): the run command then launches the server.
     local_neo4j: bool = True
     local_redis: bool = True
@@ -74,6 +82,13 @@ class Settings:
     scan_partitions: int = 8
     delivery_batch: int = 100
     delivery_threads: int = 8
+    # one worker keeps this many SMS sends waiting on the provider at once (latency-bound, not core-bound)
+    delivery_in_flight: int = 64
+    # the provider's limits, shared by every worker through Redis: messages per second (0: none) and requests open
+    # at once (0: none)
+    sms_rate_limit: float = 0.0
+    sms_max_concurrency: int = 0
+    workers: int = 1  # RQ workers the run command starts (the scheduler runs once, whatever this is)
     retry_base_s: float = 30.0  # first retry after this, doubling; `retry_max` attempts in all
     retry_max: int = 6
     stuck_after_s: float = 600.0  # a notice pending or sending longer than this is re-queued by the sweeper
@@ -89,6 +104,7 @@ class Settings:
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     web_workers: int = 2
+    proxy_hops: int = 0  # reverse proxies in front of gunicorn whose X-Forwarded-* headers are trusted (ProxyFix)
     health_timeout_s: float = 1.5
     log_json: bool = False
     otp_ttl_s: int = 300  # a login code by SMS is good for this long, once
@@ -118,6 +134,7 @@ class Settings:
         redis_url = e.get("REDIS_URL", f"redis://127.0.0.1:{redis_port}/0")
         _url(neo4j_uri, "NEO4J_URI", ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc"))
         _url(redis_url, "REDIS_URL", ("redis", "rediss", "unix"))
+        sentinels = _sentinels(e.get("REDIS_SENTINELS", ""))
         data_keys = _data_keys(e.get("LIFECYCLE_DATA_KEYS", ""))
         active = e.get("LIFECYCLE_DATA_KEY_ACTIVE", next(reversed(data_keys), ""))
         if active and active not in data_keys:
@@ -151,7 +168,13 @@ class Settings:
             neo4j_database=e.get("NEO4J_DATABASE", "neo4j"),
             redis_url=redis_url,
             local_neo4j="NEO4J_URI" not in e,
-            local_redis="REDIS_URL" not in e,
+            local_redis="REDIS_URL" not in e and not sentinels,
+            redis_sentinels=sentinels,
+            redis_sentinel_master=e.get("REDIS_SENTINEL_MASTER", "lifecycle"),
+            redis_password=e.get("REDIS_PASSWORD", ""),
+            redis_sentinel_password=e.get("REDIS_SENTINEL_PASSWORD", ""),
+            redis_tls=_bool(e, "REDIS_TLS", redis_url.startswith("rediss://")),
+            redis_tls_ca_file=e.get("REDIS_TLS_CA_FILE", ""),
             local_neo4j_heap=_size(e, "LOCAL_NEO4J_HEAP", "512m"),
             local_neo4j_pagecache=_size(e, "LOCAL_NEO4J_PAGECACHE", "256m"),
             neo4j_dist_dir=Path(e.get("LOCAL_NEO4J_DIST", PROJECT_ROOT / "var" / "neo4j-dist")).resolve(),
@@ -177,6 +200,11 @@ class Settings:
             scan_partitions=_choice_int(e, "SCAN_PARTITIONS", (1, 2, 4, 8, 16), 8),
             delivery_batch=_int(e, "DELIVERY_BATCH", 100, lo=1, hi=5000),
             delivery_threads=_int(e, "DELIVERY_THREADS", 8, lo=1, hi=64),
+            delivery_in_flight=_int(e, "DELIVERY_IN_FLIGHT", 64, lo=1, hi=1024),
+            sms_rate_limit=_float(e, "SMS_RATE_LIMIT", 0.0, lo=0.0, hi=100000.0,
+                                  what="a number of messages per second"),
+            sms_max_concurrency=_int(e, "SMS_MAX_CONCURRENCY", 0, lo=0, hi=10000),
+            workers=_int(e, "WORKERS", 1, lo=1, hi=64),
             retry_base_s=_float(e, "RETRY_BASE", 30.0, lo=0.01, hi=3600.0),
             retry_max=_int(e, "RETRY_MAX", 6, lo=1, hi=20),
             stuck_after_s=_float(e, "STUCK_AFTER", 600.0, lo=0.0, hi=86400.0),
@@ -192,6 +220,7 @@ class Settings:
             web_host=e.get("WEB_HOST", "127.0.0.1"),
             web_port=_port(e, "PORT", 8000),
             web_workers=_int(e, "WEB_WORKERS", 2, lo=1, hi=64),
+            proxy_hops=_int(e, "PROXY_HOPS", 0, lo=0, hi=5),
             health_timeout_s=_float(e, "HEALTH_TIMEOUT", 1.5, lo=0.1, hi=30.0),
             log_json=_bool(e, "LOG_JSON", env == "production"),
             otp_ttl_s=_int(e, "LOGIN_CODE_TTL", 300, lo=30, hi=3600),
@@ -284,7 +313,8 @@ def _require_production_secrets(s: Settings) -> None:
         raise ConfigError("LIFECYCLE_AUDIT_KEYS", "production needs a key to sign the access log")
     if s.local_neo4j or s.local_redis:
         missing = "NEO4J_URI" if s.local_neo4j else "REDIS_URL"
-        raise ConfigError(missing, "production does not start local servers; set the address of yours")
+        raise ConfigError(missing, "production does not start local servers; set the address of yours"
+                          + (" (or REDIS_SENTINELS)" if s.local_redis and not s.local_neo4j else ""))
 
 
 def _choice(e: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -311,14 +341,15 @@ def _port(e: Mapping[str, str], name: str, default: int) -> int:
     return _int(e, name, default, lo=1, hi=65535)
 
 
-def _float(e: Mapping[str, str], name: str, default: float, *, lo: float, hi: float) -> float:
+def _float(e: Mapping[str, str], name: str, default: float, *, lo: float, hi: float,
+           what: str = "a number of seconds") -> float:
     raw = e.get(name)
     if raw is None:
         return default
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(name, f"must be a number of seconds, not {raw!r}") from None
+        raise ConfigError(name, f"must be {what}, not {raw!r}") from None
     if not lo <= value <= hi:
         raise ConfigError(name, f"must be between {lo} and {hi}, not {value}")
     return value
@@ -388,6 +419,17 @@ def _url(value: str, name: str, schemes: tuple[str, ...]) -> None:
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
         raise ConfigError(name, "has a malformed port") from None
+
+
+def _sentinels(value: str) -> tuple[tuple[str, int], ...]:
+    """`host:port,host:port`: the sentinels that know where the Redis master is now."""
+    found = []
+    for item in filter(None, (p.strip() for p in value.split(","))):
+        host, sep, port = item.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError("REDIS_SENTINELS", f"each sentinel must be written host:port, not {item!r}")
+        found.append((host.strip("[]"), int(port)))
+    return tuple(found)
 
 
 def _b64(value: str, name: str, length: int) -> bytes:

@@ -207,3 +207,31 @@ def test_development_generates_an_audit_key_and_adds_one_to_an_older_secrets_fil
     assert len(Settings.from_env(added).audit_keys["dev1"]) == 32
     assert config.dev_secrets(older) == added, "appended once; later loads read the same key"
     assert (older / "dev-secrets.env").read_text().count("LIFECYCLE_AUDIT_KEYS=") == 1
+
+
+def test_scale_out_settings_are_read_and_checked():
+    s = Settings.from_env({"REDIS_SENTINELS": "127.0.0.1:26379, [::1]:26380", "REDIS_SENTINEL_MASTER": "m1",
+                           "SMS_RATE_LIMIT": "250", "SMS_MAX_CONCURRENCY": "100", "WORKERS": "3",
+                           "PROXY_HOPS": "1", "DELIVERY_IN_FLIGHT": "128"})
+    assert s.redis_sentinels == (("127.0.0.1", 26379), ("::1", 26380))
+    assert s.redis_sentinel_master == "m1" and not s.local_redis  # sentinels configured: no local Redis started
+    assert (s.sms_rate_limit, s.sms_max_concurrency, s.workers, s.proxy_hops, s.delivery_in_flight) == \
+        (250.0, 100, 3, 1, 128)
+    defaults = Settings.from_env({})
+    assert (defaults.delivery_in_flight, defaults.workers, defaults.proxy_hops, defaults.redis_sentinels) == \
+        (64, 1, 0, ())
+    assert Settings.from_env({"REDIS_URL": "rediss://r.example:6380/0"}).redis_tls
+
+
+@pytest.mark.parametrize(("name", "value", "reason"), [
+    ("REDIS_SENTINELS", "sentinel-without-port", "host:port"),
+    ("REDIS_SENTINELS", "h:99999", "host:port"),
+    ("SMS_RATE_LIMIT", "fast", "messages per second"),
+    ("WORKERS", "0", "between 1 and 64"),
+    ("PROXY_HOPS", "9", "between 0 and 5"),
+    ("DELIVERY_IN_FLIGHT", "many", "whole number"),
+])
+def test_bad_scale_out_settings_name_the_variable(name, value, reason):
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({name: value})
+    assert caught.value.name == name and reason in caught.value.reason
