@@ -6,13 +6,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test bench deps system-deps browser-deps bench-deps lint clean
+.PHONY: run test bench cluster deps system-deps browser-deps bench-deps cluster-deps lint clean
 .DEFAULT_GOAL := run
 
 run: deps
 	@$(PY) -m web.stack
 
-test: deps browser-deps bench-deps
+test: deps browser-deps bench-deps cluster-deps
 	@$(PY) -m ruff check --quiet .
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -60,6 +60,21 @@ browser-deps:
 	    { echo "error: could not install$$missing with apt-get" >&2; exit 1; }; \
 	elif [ -n "$$missing" ]; then \
 	  echo "error: the browser tests need$$missing (Debian: sudo apt-get install$$missing), then run make test again." >&2; \
+	  exit 1; \
+	fi
+
+# The scale-out tests and `make cluster` run Redis with Sentinel and a load balancer, on loopback.
+cluster-deps:
+	@missing=""; \
+	command -v redis-sentinel >/dev/null 2>&1 || missing="$$missing redis-sentinel"; \
+	command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing="$$missing haproxy"; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  { apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing >/dev/null; }; } || \
+	    { echo "error: could not install$$missing with apt-get" >&2; exit 1; }; \
+	elif [ -n "$$missing" ]; then \
+	  echo "error: the scale-out tests need$$missing (Debian: sudo apt-get install$$missing), then run make again." >&2; \
 	  exit 1; \
 	fi
 
