@@ -8,22 +8,30 @@ Magic recipient numbers (any other valid number is accepted and its callbacks go
 | To           | Answer                                                                                       |
 |--------------|----------------------------------------------------------------------------------------------|
 | +15005550001 | 400, code 21211: invalid 'To' number                                                         |
+| +15005550002 | 400, code 21612: Twilio cannot route to this number                                          |
+| +15005550003 | 400, code 21408: no permission to send to the number's region                                |
 | +15005550004 | 400, code 21610: unsubscribed recipient                                                      |
-| +15005550009 | 400, code 21614: 'To' number is not SMS-capable                                              |
+| +15005550009 | 400, code 21614: 'To' number is not a mobile number (not SMS-capable)                        |
 | +15005550429 | 429, code 20429: too many requests                                                           |
 | +15005550500 | 500, code 20500: internal server error                                                       |
 | +15005550555 | 201 after `slow_seconds`; stored at once, so a client that times out leaves a sent message  |
 | +15005550666 | 201, but the callbacks end in `undelivered` with ErrorCode 30003 (unreachable handset)       |
 
-Checks, in order: Basic auth and the path's AccountSid (401, 20003); To missing 21604; Body missing 21602; From
-and MessagingServiceSid missing 21603; To not '+' and 8-15 digits 21211; magic numbers; then `fail_rate` answers that
+Checks, in order: Basic auth and the path's AccountSid (401, 20003); `max_concurrency` sends already being answered
+(429, 20429, at once); To missing 21604; Body missing 21602; From and MessagingServiceSid missing 21603; To not '+'
+and 8-15 digits 21211; To equal to From 21266; Body over 1600 characters 21617 (GSM-7 escapes and characters outside
+the BMP count two); StatusCallback not an http(s) URL with a host 21609; magic numbers; then `fail_rate` answers that
 share of the remaining sends with one of `fail_codes` (500 -> HTTP 500 code 20500, 503 -> HTTP 503 code 20503,
-20429 -> HTTP 429). Rejected sends are counted, never stored. `latency_ms` delays every /2010-04-01 answer.
+20429 -> HTTP 429). Rejected sends are counted, never stored. Every other /2010-04-01 answer waits `latency_ms`,
+plus or minus up to `jitter_ms` (uniformly, never below 0), and a send holds its concurrency slot until answered.
+The list reads To, From, and DateSent, DateSent< and DateSent> as Twilio's spec describes them (`sent_window`).
 
 Inspection (no auth; the server binds to loopback by default): GET /sandbox/messages?to=, DELETE /sandbox/messages,
-GET /sandbox/stats, GET and PUT /sandbox/config, GET /sandbox/health.
+GET /sandbox/stats (with the sends in flight now and at most since the last clear), GET and PUT /sandbox/config,
+GET /sandbox/health.
 
     python -m notifier.sandbox --host 127.0.0.1 --port 8026 --account-sid AC... --auth-token ... [--latency-ms N]
+        [--jitter-ms N] [--max-concurrency N]
 
 This module owns the sandbox's state, settings and command line; `sandbox_http` serves it, `sandbox_callbacks` posts
 its status callbacks, and `sandbox_wire` holds the Twilio rules and JSON they share.
@@ -32,9 +40,6 @@ its status callbacks, and `sandbox_wire` holds the Twilio rules and JSON they sh
 from __future__ import annotations
 
 import argparse
-import base64
-import binascii
-import hmac
 import logging
 import os
 import random
@@ -43,7 +48,6 @@ import sys
 import threading
 from collections import Counter, deque
 from datetime import UTC, datetime
-from urllib.parse import urlencode
 
 from notifier import sandbox_wire as wire
 from notifier.sandbox_callbacks import Callbacks
@@ -56,7 +60,8 @@ class Sandbox:
     """One sandbox: its state behind one lock, the HTTP server, and the callback scheduler."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8026, account_sid: str = "", auth_token: str = "", *,
-                 latency_ms: float = 0, fail_rate: float = 0.0, fail_codes: tuple[int, ...] = (500, 20429),
+                 latency_ms: float = 0, jitter_ms: float = 0, max_concurrency: int = 0, fail_rate: float = 0.0,
+                 fail_codes: tuple[int, ...] = (500, 20429),
                  slow_seconds: float = 15.0, callback_delay_ms: float = 50, duplicate_callbacks: bool = False,
                  reverse_callbacks: bool = False, seed: int | None = None, max_messages: int = 200_000):
         if not account_sid or not auth_token:
@@ -64,7 +69,8 @@ class Sandbox:
         self.host, self.port, self.account_sid, self.auth_token = host, port, account_sid, auth_token
         self._lock = threading.Lock()
         self._config: dict = {}
-        self.configure({"latency_ms": latency_ms, "fail_rate": fail_rate, "fail_codes": list(fail_codes),
+        self.configure({"latency_ms": latency_ms, "jitter_ms": jitter_ms, "max_concurrency": max_concurrency,
+                        "fail_rate": fail_rate, "fail_codes": list(fail_codes),
                         "slow_seconds": slow_seconds, "callback_delay_ms": callback_delay_ms,
                         "duplicate_callbacks": duplicate_callbacks, "reverse_callbacks": reverse_callbacks})
         self._rng = random.Random(seed)
@@ -74,6 +80,7 @@ class Sandbox:
         self._by_sid: dict[str, dict] = {}
         self._by_to: dict[str, deque[dict]] = {}
         self._accepted, self._rejected, self._posted, self._failed = 0, Counter(), 0, 0
+        self._in_flight, self._peak, self._busy = 0, 0, 0  # sends being answered now, most at once, refused for it
         self._generation = 0  # bumped by clear(), so callbacks scheduled before it are dropped
         self._stopping = threading.Event()
         self._callbacks = Callbacks(self)
@@ -150,45 +157,61 @@ class Sandbox:
             self._by_sid.clear()
             self._by_to.clear()
             self._accepted, self._rejected, self._posted, self._failed = 0, Counter(), 0, 0
+            self._peak, self._busy = self._in_flight, 0  # sends still being answered are in flight after it too
             self._generation += 1
 
     def stats(self) -> dict:
         with self._lock:
             return {"accepted": self._accepted, "rejected": dict(self._rejected), "callbacks_posted": self._posted,
-                    "callbacks_failed": self._failed}
+                    "callbacks_failed": self._failed, "in_flight": self._in_flight, "peak_in_flight": self._peak,
+                    "over_concurrency": self._busy}
 
     # -- the Messages resource ----------------------------------------------------------------------------------------
     def authorized(self, header: str | None, account: str) -> bool:
-        if not header:
-            return False
-        try:  # decode and compare the pair rather than the header bytes: base64 padding and case may vary
-            scheme, _, encoded = header.partition(" ")
-            user, _, password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            return False
-        good = hmac.compare_digest(user.encode(), self.account_sid.encode())
-        good &= hmac.compare_digest(password.encode(), self.auth_token.encode())
-        return good and scheme.lower() == "basic" and account == self.account_sid
+        return wire.authorized(header, account, self.account_sid, self.auth_token)
 
     def reject(self, status: int, code: int) -> None:
         with self._lock:
             self._rejected[str(status) if status >= 500 else str(code)] += 1
 
+    def delay(self) -> float:
+        """Seconds to hold an API answer: latency_ms, plus or minus up to jitter_ms, never below 0."""
+        with self._lock:
+            latency, jitter = self._config["latency_ms"], self._config["jitter_ms"]
+            return max(0.0, latency + (self._rng.uniform(-jitter, jitter) if jitter else 0.0)) / 1000
+
+    def admit(self) -> bool:
+        """Take a slot for a send until `leave()`; False (counted as a 20429 refusal) if max_concurrency are taken."""
+        with self._lock:
+            cap = self._config["max_concurrency"]
+            if cap and self._in_flight >= cap:
+                self._busy += 1
+                self._rejected[str(wire.BUSY[1])] += 1
+                return False
+            self._in_flight += 1
+            self._peak = max(self._peak, self._in_flight)
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
     def create(self, form: dict[str, str]) -> tuple[int, dict, float]:
         """(HTTP status, JSON answer, seconds to wait before answering) for one send."""
         to, body = form.get("To", "").strip(), form.get("Body", "")
         sender, service = form.get("From") or None, form.get("MessagingServiceSid") or None
-        status, code, text = wire.refusal(to, body, sender, service)
+        callback = form.get("StatusCallback") or None
+        status, code, text = wire.refusal(to, body, sender, service, callback)
         with self._lock:
             if status == 201 and self._config["fail_rate"] and self._rng.random() < self._config["fail_rate"]:
                 status, code, text = wire.FAULTS[self._rng.choice(self._config["fail_codes"])]
             if status != 201:
                 self._rejected[str(status) if status >= 500 else str(code)] += 1
-                return status, wire.twilio_error(status, code, text.format(to=to)), 0.0
+                return status, wire.twilio_error(status, code, text.format(to=to, sender=sender or service)), 0.0
             now = datetime.now(UTC)
             message = {"sid": f"SM{self._sids.getrandbits(128):032x}", "to": to, "from": sender, "service": service,
                        "body": body, "status": "queued", "created": now, "updated": now, "sent": None,
-                       "error_code": None, "callback": form.get("StatusCallback") or None, "segments": segments(body)}
+                       "error_code": None, "callback": callback, "segments": segments(body)}
             if len(self._messages) >= self._max:
                 old = self._messages.popleft()
                 del self._by_sid[old["sid"]]
@@ -213,27 +236,18 @@ class Sandbox:
             message = self._by_sid.get(sid)
             return None if message is None else self.resource(message)
 
-    def page(self, query: dict[str, str]) -> dict:
-        """Twilio's list page: newest first, filtered by To, From, DateSent>, DateSent<."""
-        def number(name: str, default: int, top: int) -> int:
-            value = query.get(name, "")
-            return min(max(int(value), 0), top) if value.isdigit() else default
-        size, index = number("PageSize", 50, 1000) or 50, number("Page", 0, 10**9)
-        after, before = wire.moment(query.get("DateSent>")), wire.moment(query.get("DateSent<"))
+    def page(self, query: dict[str, str]) -> tuple[int, dict]:
+        """(200, Twilio's list page): newest first, filtered by To, From and DateSent; (400, 20001) for a bad date."""
+        try:
+            kept = wire.list_filter(query)
+        except wire.FilterError as exc:
+            return 400, wire.twilio_error(400, 20001, f"Invalid value for {exc.name}")
+        size, index = wire.page_numbers(query)
         with self._lock:
             pool = self._by_to.get(query["To"], ()) if query.get("To") else self._messages
-            chosen = [m for m in reversed(pool) if (not query.get("From") or m["from"] == query["From"])
-                      and (after is None or (m["sent"] is not None and m["sent"] >= after))
-                      and (before is None or (m["sent"] is not None and m["sent"] <= before))]
+            chosen = [m for m in reversed(pool) if kept(m)]
             records = [self.resource(m) for m in chosen[index * size:(index + 1) * size]]
-        base = f"/{wire.API}/Accounts/{self.account_sid}/Messages.json"
-        keep = {k: v for k, v in query.items() if k in ("To", "From", "DateSent>", "DateSent<")}
-        link = lambda n: f"{base}?{urlencode({**keep, 'PageSize': size, 'Page': n})}"  # noqa: E731
-        more = len(chosen) > (index + 1) * size
-        return {"messages": records, "page": index, "page_size": size, "start": index * size,
-                "end": index * size + max(len(records) - 1, 0), "first_page_uri": link(0), "uri": link(index),
-                "next_page_uri": link(index + 1) + f"&PageToken=PA{index + 1}" if more else None,
-                "previous_page_uri": link(index - 1) if index else None}
+        return 200, wire.list_page(self.account_sid, query, records, len(chosen) > (index + 1) * size)
 
     def advance(self, generation: int, sid: str, status: str, error_code: int | None) -> bool:
         """Move a message forward (never back, so reversed callbacks leave the final status); False if it is gone."""
@@ -263,6 +277,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--account-sid", default=os.environ.get("TWILIO_ACCOUNT_SID"))
     parser.add_argument("--auth-token", default=os.environ.get("TWILIO_AUTH_TOKEN"))
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--jitter-ms", type=float, default=0.0, help="each answer waits latency plus or minus up to "
+                        "this, uniformly")
+    parser.add_argument("--max-concurrency", type=int, default=0, help="sends answered at once; more get 429 "
+                        "(20429) at once; 0: no cap")
     parser.add_argument("--fail-rate", type=float, default=0.0)
     parser.add_argument("--slow-seconds", type=float, default=15.0)
     parser.add_argument("--callback-delay-ms", type=float, default=50.0)
@@ -277,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so a plain kill also closes the socket tidily
     try:
         Sandbox(args.host, args.port, args.account_sid, args.auth_token, latency_ms=args.latency_ms,
-                fail_rate=args.fail_rate, slow_seconds=args.slow_seconds, callback_delay_ms=args.callback_delay_ms,
+                jitter_ms=args.jitter_ms, max_concurrency=args.max_concurrency, fail_rate=args.fail_rate,
+                slow_seconds=args.slow_seconds, callback_delay_ms=args.callback_delay_ms,
                 seed=args.seed).serve_forever()
     except ValueError as exc:
         print(f"sandbox: {exc}", file=sys.stderr)

@@ -101,10 +101,10 @@ class Callbacks:
             self._push((generation, sid, url, params, steps[1:]))
 
     def _post(self, url: str, params: dict[str, str]) -> None:
-        request = urllib.request.Request(url, data=urlencode(params).encode(), method="POST", headers={
-            "X-Twilio-Signature": self._validator.compute_signature(url, params),
-            "Content-Type": "application/x-www-form-urlencoded", "User-Agent": "TwilioProxy/1.1"})
-        try:
+        try:  # Request() itself raises on a URL it cannot parse: that too is a failed post, never a stuck message
+            request = urllib.request.Request(url, data=urlencode(params).encode(), method="POST", headers={
+                "X-Twilio-Signature": self._validator.compute_signature(url, params),
+                "Content-Type": "application/x-www-form-urlencoded", "User-Agent": "TwilioProxy/1.1"})
             with _NO_PROXY.open(request, timeout=5) as answer:
                 answer.read()
             self._sandbox.count_callback(True)

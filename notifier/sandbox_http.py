@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
-from notifier.sandbox_wire import API, MAX_BODY, ConfigError, twilio_error
+from notifier.sandbox_wire import API, BUSY, MAX_BODY, ConfigError, twilio_error
 
 if TYPE_CHECKING:
     from notifier.sandbox import Sandbox
@@ -31,8 +31,10 @@ def make_server(sandbox: Sandbox) -> Server:
 
 
 class Server(ThreadingHTTPServer):
+    """A thread per connection, so hundreds of kept-alive clients wait out the latency side by side."""
+
     daemon_threads = True
-    request_queue_size = 128
+    request_queue_size = 1024  # the listen backlog: a benchmark opens hundreds of connections at once
 
     def __init__(self, *args, **kwargs):
         self.connections: set[socket.socket] = set()
@@ -127,19 +129,24 @@ class Handler(BaseHTTPRequestHandler):
         started = time.perf_counter()
         path, _, query = self.path.partition("?")
         headers: tuple = ()
+        self._admitted = False  # set by _answer when this request holds one of the sandbox's concurrency slots
         try:
-            status, payload, headers, wait = self._answer(method, path, query, self._read_body())
-            if wait:
-                self.sandbox._stopping.wait(wait)
-        except _Answer as answer:
-            status, payload = answer.status, answer.payload
-        except OSError:  # the client went away in the middle of its request
-            self.close_connection = True
-            return
-        except Exception:
-            log.exception("sandbox: %s %s failed", method, path)
-            status, payload = 500, twilio_error(500, 20500, "Internal Server Error")
-        self._send(status, payload, headers)
+            try:
+                status, payload, headers, wait = self._answer(method, path, query, self._read_body())
+                if wait:
+                    self.sandbox._stopping.wait(wait)
+            except _Answer as answer:
+                status, payload = answer.status, answer.payload
+            except OSError:  # the client went away in the middle of its request
+                self.close_connection = True
+                return
+            except Exception:
+                log.exception("sandbox: %s %s failed", method, path)
+                status, payload = 500, twilio_error(500, 20500, "Internal Server Error")
+            self._send(status, payload, headers)
+        finally:
+            if self._admitted:  # a send is in flight until its answer is written
+                self.sandbox.leave()
         if log.isEnabledFor(logging.DEBUG):
             log.debug("sandbox: %s %s -> %d in %.1f ms", method, path, status, (time.perf_counter() - started) * 1e3)
 
@@ -168,7 +175,7 @@ class Handler(BaseHTTPRequestHandler):
         sandbox = self.sandbox
         if not path.startswith(f"/{API}/"):
             return 404, twilio_error(404, 20404, f"The requested resource {path} was not found"), (), 0.0
-        delay = sandbox._config["latency_ms"] / 1000
+        delay = sandbox.delay()
         listing, one = _LIST.fullmatch(path), _ONE.fullmatch(path)
         parts = path.split("/")
         if not sandbox.authorized(self.headers.get("authorization"), parts[3] if len(parts) > 3 else ""):
@@ -177,11 +184,14 @@ class Handler(BaseHTTPRequestHandler):
             return (401, twilio_error(401, 20003, "Authenticate"), (("WWW-Authenticate", 'Basic realm="Twilio API"'),),
                     delay)
         if listing and method == "POST":
+            self._admitted = sandbox.admit()
+            if not self._admitted:  # refused at once, as a provider past its concurrency limit does
+                return BUSY[0], twilio_error(*BUSY), (), 0.0
             status, payload, wait = sandbox.create(dict(parse_qsl(body.decode("utf-8", "replace"),
                                                                   keep_blank_values=True)))
             return status, payload, (), delay + wait
         if listing and method == "GET":
-            return 200, sandbox.page(dict(parse_qsl(query))), (), delay
+            return (*sandbox.page(dict(parse_qsl(query))), (), delay)
         if one and method == "GET":
             found = sandbox.fetch(one.group(2))
             if found is None:

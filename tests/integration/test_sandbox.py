@@ -31,8 +31,8 @@ SID = "AC" + "5" * 32
 TOKEN = "sandbox-test-token"
 SENDER = "+15017122661"
 TO = "+8613812345678"
-DEFAULTS = {"latency_ms": 0, "fail_rate": 0.0, "fail_codes": [500, 20429], "slow_seconds": 3.0,
-            "callback_delay_ms": 10, "duplicate_callbacks": False, "reverse_callbacks": False}
+DEFAULTS = {"latency_ms": 0, "jitter_ms": 0, "max_concurrency": 0, "fail_rate": 0.0, "fail_codes": [500, 20429],
+            "slow_seconds": 3.0, "callback_delay_ms": 10, "duplicate_callbacks": False, "reverse_callbacks": False}
 MESSAGES = f"/2010-04-01/Accounts/{SID}/Messages.json"
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -228,6 +228,8 @@ def test_auth_failures(sandbox, twilio):
 
 @pytest.mark.parametrize(("to", "code", "status", "retryable"), [
     ("+15005550001", 21211, 400, False),
+    ("+15005550002", 21612, 400, False),
+    ("+15005550003", 21408, 400, False),
     ("+15005550004", 21610, 400, False),
     ("+15005550009", 21614, 400, False),
     ("+15005550429", 20429, 429, True),
@@ -424,14 +426,16 @@ def test_inspection_endpoints(sandbox, sms):
     assert [m["sid"] for m in only] == [second] and only[0]["status_callback"] == "http://127.0.0.1:9/cb"
     eventually(lambda: sandbox.stats()["callbacks_failed"] == 2)
     assert requests.get(sandbox.url + "/sandbox/stats", timeout=5).json() == {
-        "accepted": 2, "rejected": {"21610": 1}, "callbacks_posted": 0, "callbacks_failed": 2}
+        "accepted": 2, "rejected": {"21610": 1}, "callbacks_posted": 0, "callbacks_failed": 2, "in_flight": 0,
+        "peak_in_flight": 1, "over_concurrency": 0}
     assert requests.get(sandbox.url + "/sandbox/health", timeout=5).json() == {"status": "ok"}
 
     cleared = requests.delete(sandbox.url + "/sandbox/messages", timeout=5)
     assert cleared.status_code == 204 and cleared.content == b""
     assert requests.get(sandbox.url + "/sandbox/messages", timeout=5).json() == []
     assert requests.get(sandbox.url + "/sandbox/stats", timeout=5).json() == {
-        "accepted": 0, "rejected": {}, "callbacks_posted": 0, "callbacks_failed": 0}
+        "accepted": 0, "rejected": {}, "callbacks_posted": 0, "callbacks_failed": 0, "in_flight": 0,
+        "peak_in_flight": 0, "over_concurrency": 0}
 
     for path in ("/sandbox/nothing", "/elsewhere", "/2010-04-01/Accounts/" + SID + "/Calls.json"):
         missing = api(sandbox, "GET", path)
@@ -447,7 +451,9 @@ def test_config_get_put_and_validation(sandbox):
     assert changed.json() == {**DEFAULTS, "latency_ms": 5, "fail_codes": [20429], "reverse_callbacks": True}
     assert requests.get(url, timeout=5).json() == changed.json()
 
-    for field, value in [("latency_ms", -1), ("fail_rate", 1.5), ("fail_rate", "0.3"), ("fail_codes", [404]),
+    for field, value in [("latency_ms", -1), ("jitter_ms", -5), ("jitter_ms", "10"), ("max_concurrency", 2.5),
+                         ("max_concurrency", -1), ("max_concurrency", True), ("fail_rate", 1.5), ("fail_rate", "0.3"),
+                         ("fail_codes", [404]),
                          ("fail_codes", []), ("slow_seconds", "x"), ("callback_delay_ms", None),
                          ("duplicate_callbacks", "yes"), ("colour", "red")]:
         bad = requests.put(url, json={"fail_rate": 0.5, field: value}, timeout=5)
@@ -469,7 +475,11 @@ def test_oversized_body_is_413(sandbox):
     assert connection.getresponse().status == 200
     connection.close()
     assert sandbox.messages() == []
-    assert api(sandbox, "POST", MESSAGES, data={"To": TO, "From": SENDER, "Body": "a" * 60_000}).status_code == 201
+    # under the request limit the body is read, and then Twilio's own limit on the text applies
+    read = api(sandbox, "POST", MESSAGES, data={"To": TO, "From": SENDER, "Body": "a" * 60_000})
+    assert (read.status_code, read.json()["code"]) == (400, 21617)
+    longest = {"To": TO, "From": SENDER, "Body": "a" * 1600, "StatusCallback": "http://127.0.0.1:9/" + "b" * 3981}
+    assert api(sandbox, "POST", MESSAGES, data=longest).status_code == 201
 
 
 @pytest.mark.parametrize(("raw", "status"), [
@@ -542,7 +552,8 @@ def test_command_line():
     assert missing.returncode == 2 and missing.stdout == ""
     assert missing.stderr.strip().count("\n") == 0 and "TWILIO_ACCOUNT_SID" in missing.stderr
 
-    process = subprocess.Popen([sys.executable, "-m", "notifier.sandbox", "--port", "0", "--latency-ms", "1"],
+    process = subprocess.Popen([sys.executable, "-m", "notifier.sandbox", "--port", "0", "--latency-ms", "1",
+                                "--jitter-ms", "0.5", "--max-concurrency", "7"],
                                env={**environ, "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN},
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -552,6 +563,8 @@ def test_command_line():
         client = SmsClient(SID, TOKEN, SENDER, base_url=found.group(1))
         assert re.fullmatch(r"SM[0-9a-f]{32}", client.send(TO, "from the command line"))
         client.close()
+        config = requests.get(found.group(1) + "/sandbox/config", timeout=5).json()
+        assert (config["latency_ms"], config["jitter_ms"], config["max_concurrency"]) == (1, 0.5, 7)
     finally:
         process.terminate()
         assert process.wait(10) == 0
