@@ -6,6 +6,7 @@ import secrets
 
 import structlog
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from notifier.logs import configure_logging
 from notifier.services import build
@@ -39,4 +40,10 @@ def create_app(config: Settings | None = None) -> Flask:
     health.init_app(app)
     webhooks.init_app(app)
     cli.init_app(app)
+    if settings.proxy_hops:
+        # Each trusted proxy appends one X-Forwarded-For entry and sets the other headers, so the client's own
+        # entries come first and are skipped: only the last `hops` values are believed, and none at 0 (no proxy).
+        # No X-Forwarded-Prefix: webhook signatures and links come from PUBLIC_URL, which names any prefix itself.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=0)
     return app

@@ -17,7 +17,8 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 @bp.post("/twilio/status")
 def twilio_status():
     services = current_app.extensions["lifecycle"]
-    # Twilio signs the URL it was given; behind a proxy that is PUBLIC_URL, not what this process sees.
+    # Twilio signs the URL it was given: PUBLIC_URL + path + query. Not request.url, even with PROXY_HOPS set: that is
+    # rebuilt from what the proxies forward (host, port, no prefix), and a rewrite there would refuse genuine callbacks.
     url = services.settings.public_url + request.full_path.rstrip("?")
     params = request.form.to_dict(flat=True)
     if not signature_valid(services, url, params, request.headers.get("X-Twilio-Signature", "")):
