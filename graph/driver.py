@@ -1,5 +1,6 @@
 """The Neo4j driver: built from settings without connecting, its connection failures raised as the domain's
-`Unavailable` (in one place, for every repository), and a bounded liveness probe."""
+`Unavailable` (in one place, for every repository), one bookmark manager for all its transactions, an optional record
+of their access modes, and a bounded liveness probe."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from neo4j.exceptions import (
     SessionExpired,
 )
 
+from graph.transactions import TransactionLog, WatchedSession, mode_of
 from profiles.config import Settings
 from profiles.errors import Unavailable
 
@@ -43,19 +45,38 @@ def _reachable() -> Iterator[None]:
 class Driver:
     """The driver every repository is given: its `execute_query` and `session`, with a server that cannot be reached
     raised as `Unavailable("neo4j")`. The mapping sits outside the driver's own retries, so a transient failure is
-    still retried by `execute_query` and `execute_write` before it is reported."""
+    still retried by `execute_query` and `execute_write` before it is reported.
+
+    Sessions share `execute_query`'s bookmark manager: in a cluster a read sent to a secondary then waits until that
+    secondary has applied every write this process committed, whichever of the two APIs wrote it (without this, a
+    session's write and a later `execute_query` read were not causally chained).
+
+    `transactions`, when set to a `TransactionLog`, receives every transaction that succeeds (tests turn it on);
+    while it is None nothing is recorded and nothing is wrapped."""
 
     def __init__(self, driver: neo4j.Driver):
         self.unguarded = driver
+        self.bookmarks = driver.execute_query_bookmark_manager
+        self.transactions: TransactionLog | None = None
 
     def execute_query(self, *args, **kwargs):
         with _reachable():
-            return self.unguarded.execute_query(*args, **kwargs)
+            result = self.unguarded.execute_query(*args, **kwargs)
+        if self.transactions is not None:
+            self.transactions.add(mode_of(kwargs.get("routing_")), [result.summary.query_type or "?"],
+                                  "execute_query")
+        return result
 
     @contextmanager
     def session(self, **config) -> Iterator[neo4j.Session]:
+        config.setdefault("bookmark_manager", self.bookmarks)
         with _reachable(), self.unguarded.session(**config) as session:
-            yield session
+            if self.transactions is None:
+                yield session
+                return
+            watched = WatchedSession(session, self.transactions, mode_of(config.get("default_access_mode")))
+            yield watched
+            watched.flush()
 
     def close(self) -> None:
         self.unguarded.close()

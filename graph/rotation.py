@@ -39,10 +39,12 @@ def rotate(driver: neo4j.Driver, database: str, cipher: FieldCipher, batch: int 
     for label, (key, props) in ENCRYPTED.items():
         projection = ", ".join("." + p for p in props)
         while True:
+            # a read transaction, chained to the previous batch's write by the driver's bookmarks: a cluster's
+            # secondary answers it once it has applied that batch, so it never hands the same rows back
             rows = driver.execute_query(
                 f"MATCH (n:{label}) WHERE {_stale(props)} "
                 f"RETURN n.{key} AS id, n {{{projection}}} AS values LIMIT $batch",
-                prefix=_prefix(cipher), batch=batch, database_=database,
+                prefix=_prefix(cipher), batch=batch, database_=database, routing_=neo4j.RoutingControl.READ,
             )[0]
             if not rows:
                 break

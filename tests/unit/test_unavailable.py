@@ -27,6 +27,8 @@ DOWN = [ServiceUnavailable("no server"), SessionExpired("server went away"),
 class Raising:
     """What the neo4j driver does when the server cannot be reached: `error` from a query, or from inside a session."""
 
+    execute_query_bookmark_manager = None  # the Driver hands the real one to every session it opens
+
     def __init__(self, error: Exception):
         self.error = error
         self.closed = False
