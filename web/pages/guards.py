@@ -97,13 +97,18 @@ def state_purpose(label: str, subject_id: str, purpose: str) -> None:
     sessions.save(v)
 
 
+def stated_purpose(label: str, subject_id: str) -> str | None:
+    """The purpose the officer stated for this record while it still covers it, else None (no refusal)."""
+    stated = visitor().data.get("purposes", {}).get(f"{label}:{subject_id}")
+    return stated["purpose"] if stated and stated["until"] >= time.time() else None
+
+
 def purpose_for(label: str, subject_id: str) -> str:
     """The purpose the officer stated for this record, or the attempt is recorded and 403."""
-    v = visitor()
-    stated = v.data.get("purposes", {}).get(f"{label}:{subject_id}")
-    if not stated or stated["until"] < time.time():
+    stated = stated_purpose(label, subject_id)
+    if stated is None:
         refuse(403, f"no purpose stated for {label} {subject_id}")
-    return stated["purpose"]
+    return stated
 
 
 def record_view(label: str, subject_id: str, what: str, purpose: str | None = None) -> None:

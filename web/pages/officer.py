@@ -4,11 +4,15 @@ opening a linked record (its own purpose). Every page that shows a record writes
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import abort, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from graph.portal import LINKS, Link
 from profiles.applications import card
+from profiles.due_now import age_on
 from profiles.errors import NotFound
 from profiles.identifiers import (
     InvalidIdentifier,
@@ -17,11 +21,11 @@ from profiles.identifiers import (
     parse_uscc,
     region_name,
 )
+from profiles.models import Material
 from profiles.privacy import mask_birth_certificate_number, mask_id_number, mask_phone
 from profiles.rules import due_items
 from web.pages.applying import form_text
-from web.pages.guards import purpose_for, record_view, services, signed_in, state_purpose, today
-from web.pages.officer_charts import Node, relationship_picture
+from web.pages.guards import purpose_for, record_view, services, signed_in, state_purpose, stated_purpose, today
 from web.pages.officer_common import (
     PLURAL,
     bp,
@@ -32,6 +36,7 @@ from web.pages.officer_common import (
     relation,
     term,
 )
+from web.pages.officer_picture import Node, relationship_picture
 
 __all__ = ["bp"]
 
@@ -39,6 +44,7 @@ __all__ = ["bp"]
 PURPOSES = (_l("Handling an application at the window"), _l("Checking materials for a service"),
             _l("Following up a reminder"), _l("Answering the person's enquiry"),
             _l("Reviewing an application near its time limit"), _l("Correcting a record at the holder's request"))
+PICTURE_MOST = 16  # boxes in the relationship picture; the list under it has every one
 REVEALABLE = {"id_number": "revealed ID number", "phone": "revealed phone number"}
 TYPED_MASK = {"Person": mask_id_number, "Newborn": mask_birth_certificate_number, "Entity": mask_id_number}
 
@@ -109,6 +115,28 @@ def search():
     return redirect(url_for(".profile", kind=PLURAL[label], sid=sid), code=303)
 
 
+def _age(born: date | None, on: date) -> str:
+    return _("age %(age)d", age=age_on(born, on)) if born else ""
+
+
+def _picture_nodes(label: str, sid: str, relatives: list[Link], materials: list[Material], on: date) -> list[Node]:
+    """Each related person or business once, with every relation it has to the record, then the materials on file.
+    Its link opens that record through its own purpose form, offered the purpose stated for this one."""
+    grouped: dict[str, tuple[Link, list[str]]] = {}
+    for r in sorted(relatives, key=lambda r: LINKS.index(r.type)):  # kin first, so "child, ward", not "ward, child"
+        roles = grouped.setdefault(r.other_id, (r, []))[1]
+        if (role := relation(r.type, r.outgoing)) not in roles:
+            roles.append(role)
+    nodes = [Node(r.other_label, r.name or "—", tuple(roles),
+                  _age(r.birth_date, on) if r.other_label == "Person" else "",
+                  url_for(".open_record", kind=PLURAL[r.other_label], sid=other, **{"from": f"{label}:{sid}"}),
+                  # left of the record: where it comes from (parents, guardians) and its spouse
+                  before=r.type == "SPOUSE_OF" or (not r.outgoing and r.type in ("PARENT_OF", "GUARDIAN_OF")))
+             for other, (r, roles) in grouped.items()]
+    return nodes + [Node("Material", material_name(m.kind), (_("holds"),), term("status", m.status(on)), before=True)
+                    for m in materials]
+
+
 @bp.get("/<any(persons, entities):kind>/<sid>")
 @signed_in("officer")
 def profile(kind: str, sid: str):
@@ -132,18 +160,20 @@ def profile(kind: str, sid: str):
             colour = card(a["submitted_on"], service.time_limit_days, on)
         applications.append({**a, "card": colour, "days_left": days_left(a.get("decide_by"))})
     record = snapshot.person or snapshot.entity
-    picture_nodes = [Node(r.other_label, r.name or "—", relation(r.type, r.outgoing)) for r in relatives] + [
-        Node("Material", material_name(m.kind), _("holds"), term("status", m.status(on)))
-        for m in materials if not m.superseded]
+    picture_nodes = _picture_nodes(label, sid, relatives, [m for m in materials if not m.superseded], on)
+    people = sum(node.kind != "Material" for node in picture_nodes)
+    desc = _("%(name)s in the centre; around it %(n)d related people and businesses and %(m)d materials on file.",
+             name=record.name, n=people, m=len(picture_nodes) - people)
+    if len(picture_nodes) > PICTURE_MOST:
+        desc += " " + _("The picture shows the first %(most)d; the list under it has all %(all)d.",
+                        most=PICTURE_MOST, all=len(picture_nodes))
     picture = relationship_picture(
-        "relations", _("Relationship picture of %(name)s", name=record.name),
-        _("%(name)s in the centre; around it %(n)d related people and businesses and %(m)d materials on file.",
-          name=record.name, n=len(relatives), m=len(picture_nodes) - len(relatives)),
-        record.name, picture_nodes)
+        "relations", _("Relationship picture of %(name)s", name=record.name), desc, record.name, picture_nodes,
+        centre_note=_age(snapshot.person.birth_date, on) if snapshot.person else "", most=PICTURE_MOST)
     return render_template(
         "officer/profile.html", kind=kind, label=label, sid=sid, purpose=purpose, person=snapshot.person,
         entity=snapshot.entity, region=region_name(record.region) if record.region else None, materials=materials,
-        events=events, due=due_items(snapshot, catalog, on, 365), applications=applications, relatives=relatives,
+        events=events, due=due_items(snapshot, catalog, on, 365), applications=applications,
         picture=picture, picture_nodes=picture_nodes, on=on, errors={})
 
 
@@ -180,7 +210,11 @@ def open_record(kind: str, sid: str):
     """A record reached by a link (a relative, the queue): it needs its own stated purpose, never inherited."""
     label = label_of(kind)
     if request.method == "GET":
-        return render_template("officer/open.html", kind=kind, sid=sid, purpose="", purposes=PURPOSES, errors={})
+        # Reached from another record's picture or list: its stated purpose is offered, to confirm or change.
+        source_label, _sep, source_id = (request.args.get("from") or "").partition(":")
+        offered = stated_purpose(source_label, source_id) if source_label in PLURAL else None
+        return render_template("officer/open.html", kind=kind, sid=sid, purpose=offered or "", purposes=PURPOSES,
+                               errors={})
     purpose, error = form_text(request.form.get("purpose"))
     if error:
         return render_template("officer/open.html", kind=kind, sid=sid, purpose=purpose, purposes=PURPOSES,
