@@ -117,7 +117,7 @@ def _checked(svg: bytes, chart_id: str, title: str, desc: str) -> str:
             href = element.attrib.pop(f"{{{XLINK}}}href", "")
             if not href.startswith("/") or href.startswith("//"):
                 raise ValueError(f"unexpected link in SVG from dot: {href!r}")
-            element.set("href", href)
+            element.attrib["href"] = href
     # One unit a CSS pixel (dot says points, which would draw it a third larger than its fonts were measured for).
     width, height = (float(v) for v in root.attrib["viewBox"].split()[2:])
     # A wide picture keeps a legible minimum on a phone and scrolls in its figure; a narrow one just fits.
