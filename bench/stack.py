@@ -143,6 +143,15 @@ class BenchStack:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.sandbox_port}/sandbox/stats", timeout=10) as r:
             return json.load(r)
 
+    def sandbox_messages(self) -> list[dict]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.sandbox_port}/sandbox/messages", timeout=60) as r:
+            return json.load(r)
+
+    def configure_sandbox(self, **config) -> None:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.sandbox_port}/sandbox/config", method="PUT",
+                                         data=json.dumps(config).encode(), headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(request, timeout=10).close()
+
     def clear_sandbox(self) -> None:
         request = urllib.request.Request(f"http://127.0.0.1:{self.sandbox_port}/sandbox/messages", method="DELETE")
         urllib.request.urlopen(request, timeout=10).close()

@@ -7,6 +7,7 @@ The job takes notice ids and reloads them, so running it twice, or two of them o
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -19,6 +20,7 @@ from notifier.email import EmailError
 from notifier.services import Services, current
 from notifier.sms import SmsError
 from notifier.templates import Reminder, Rendered, render
+from notifier.throttle import Throttle, Throttled
 from profiles.catalog import model
 from profiles.errors import NotFound
 from profiles.models import Application, Transition
@@ -204,13 +206,24 @@ class Batch:
     def _send(self, notices: list[Notice], contacts: dict[str, Contact]) -> None:
         if not notices:
             return
+        texts = [n for n in notices if n.channel == "sms"]
         with ThreadPoolExecutor(max_workers=self.settings.delivery_threads) as pool:
-            results = list(pool.map(lambda n: self._send_one(n, contacts[n.recipient_id]), notices))
+            mailed = {n.nid: pool.submit(self._mail_one, n, contacts[n.recipient_id])
+                      for n in notices if n.channel != "sms"}
+            sent = asyncio.run(self._send_texts(texts, contacts)) if texts else {}
+            results = sent | {nid: future.result() for nid, future in mailed.items()}
         moves, retries = [], defaultdict(list)
-        for n, (ok, value, error) in zip(notices, results, strict=True):
+        for n in notices:
+            ok, value, error = results[n.nid]
             if ok:
                 moves.append({"nid": n.nid, "from": ["sending"], "to": "sent", "provider_id": value, "sent": True})
                 self.counts[f"sent_{n.channel}"] += 1
+            elif isinstance(error, Throttled):  # never reached the provider: not a failed attempt
+                when = self.now + timedelta(seconds=max(error.retry_after, 1.0))
+                moves.append({"nid": n.nid, "from": ["sending"], "to": "pending", "not_before": when,
+                              "detail": f"throttled: {error}"})
+                retries[when].append(n.nid)
+                self.counts["throttled"] += 1
             elif getattr(error, "permanent", False) or (isinstance(error, EmailError) and not error.retryable):
                 code = str(error.code)
                 moves.append({"nid": n.nid, "from": ["sending"], "to": "failed", "error_code": code,
@@ -233,15 +246,35 @@ class Batch:
         for when, nids in retries.items():
             enqueue_delivery(self.services, nids, when=when)
 
-    def _send_one(self, n: Notice, contact: Contact) -> tuple[bool, str | None, Exception | None]:
+    async def _send_texts(self, notices: list[Notice], contacts: dict[str, Contact]) -> dict[str, tuple]:
+        """Every SMS of the batch, up to `delivery_in_flight` requests open at once on this job's own loop (and
+        within the provider's limits shared by all workers: notifier.throttle). Each is rendered when its turn
+        comes, so rendering one overlaps the provider's answer to the others."""
+        s = self.settings
+        throttle = Throttle(self.services.redis, s.sms_rate_limit, s.sms_max_concurrency, self.services.sms.timeout)
+        in_flight = min(s.delivery_in_flight, s.sms_max_concurrency or s.delivery_in_flight)
+        gate = asyncio.Semaphore(in_flight)
+        async with self.services.sms.sending(in_flight) as sender:
+            async def one(n: Notice) -> tuple[bool, str | None, Exception | None]:
+                async with gate:
+                    message = render("sms", contacts[n.recipient_id].preferences.language, self._reminder(n))
+                    callback = f"{s.public_url}/webhooks/twilio/status?nid={n.nid}"
+                    try:
+                        async with throttle.turn():
+                            sid = await sender.send(contacts[n.recipient_id].phone, message.text, callback)
+                    except (SmsError, Throttled) as exc:
+                        return False, None, exc
+                    return True, sid, None
+
+            results = await asyncio.gather(*(one(n) for n in notices))
+        return {n.nid: result for n, result in zip(notices, results, strict=True)}
+
+    def _mail_one(self, n: Notice, contact: Contact) -> tuple[bool, str | None, Exception | None]:
         try:
             message = render(n.channel, contact.preferences.language, self._reminder(n))
-            if n.channel == "sms":
-                callback = f"{self.settings.public_url}/webhooks/twilio/status?nid={n.nid}"
-                return True, self.services.sms.send(contact.phone, message.text, callback), None
             return True, self.services.mail.send(contact.email, message.subject, message.text, message.html,
                                                  f"<{n.nid}@lifecycle>"), None
-        except (SmsError, EmailError) as exc:
+        except EmailError as exc:
             return False, None, exc
 
     def _reminder(self, n: Notice) -> Reminder:

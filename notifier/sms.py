@@ -1,15 +1,21 @@
-"""The SMS provider client the delivery code uses (the only twilio.rest user): send, find, failures as SmsError."""
+"""The SMS provider client the delivery code uses (the only twilio.rest user): send (one at a time, or many in flight
+on an asyncio loop), find, failures as SmsError."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+import aiohttp
 import requests
 import structlog
 from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -82,8 +88,9 @@ def _page_error(exc: TwilioException) -> SmsError:
     return _classify(status, _twilio_code(payload.get("code")), str(payload.get("message") or exc.args[0]))
 
 
-def _transport_error(exc: requests.RequestException) -> SmsError:
-    kind = "timed out" if isinstance(exc, requests.Timeout) else "could not be reached"
+def _transport_error(exc: Exception) -> SmsError:
+    timed_out = isinstance(exc, requests.Timeout | asyncio.TimeoutError | aiohttp.ServerTimeoutError)
+    kind = "timed out" if timed_out else "could not be reached"
     return SmsError(f"the SMS provider {kind}: {type(exc).__name__}: {scrub(str(exc))}", retryable=True)
 
 
@@ -93,32 +100,50 @@ class SmsClient:
     def __init__(self, account_sid: str, auth_token: str, sender: str, *, base_url: str = "", timeout: float = 10.0):
         if not account_sid or not auth_token or not sender:
             raise ValueError("the SMS client needs an account SID, an auth token and a sender")
-        self.sender = sender
+        self.sender, self.timeout = sender, timeout
+        self._account = (account_sid, auth_token, base_url.rstrip("/"))
         self._http = TwilioHttpClient(timeout=timeout, pool_connections=True, logger=_HTTP_LOG)
-        self._client = Client(account_sid, auth_token, http_client=self._http, environment=_NO_ENVIRONMENT)
+        self._client = self._rest(self._http)
+
+    def _rest(self, http) -> Client:
+        sid, token, base_url = self._account
+        client = Client(sid, token, http_client=http, environment=_NO_ENVIRONMENT)
         if base_url:
             # the Api domain joins base_url and the path itself; the client's edge/region logic only touches hosts
-            self._client.api.base_url = base_url.rstrip("/")
+            client.api.base_url = base_url
+        return client
 
-    def send(self, to: str, body: str, status_callback: str | None = None) -> str:
-        """The message sid Twilio gave; SmsError if it refused or did not answer in time."""
+    def _fields(self, to: str, body: str, status_callback: str | None) -> dict[str, str]:
         fields: dict[str, str] = {"to": to, "body": body}
         # a Messaging Service sid (MG...) lets Twilio pick the number; otherwise the sender is the From number
         fields["messaging_service_sid" if self.sender.startswith("MG") else "from_"] = self.sender
         if status_callback:
             fields["status_callback"] = status_callback
+        return fields
+
+    def send(self, to: str, body: str, status_callback: str | None = None) -> str:
+        """The message sid Twilio gave; SmsError if it refused or did not answer in time."""
         try:
-            message = self._client.messages.create(**fields)
+            message = self._client.messages.create(**self._fields(to, body, status_callback))
         except TwilioRestException as exc:
             error = _rest_error(exc)
         except requests.RequestException as exc:
             error = _transport_error(exc)
         else:
-            log.debug("sms_sent", to=mask_phone(to), sid=message.sid, segments=message.num_segments)
-            return message.sid
-        # raised outside the except clause so the original, which quotes the number, is not chained into tracebacks
-        log.warning("sms_failed", to=mask_phone(to), code=error.code, status=error.status, retryable=error.retryable)
-        raise error
+            return _sent(to, message)
+        raise _failed(to, error)
+
+    @asynccontextmanager
+    async def sending(self, in_flight: int) -> AsyncIterator[AsyncSender]:
+        """Many sends at once on the running loop: the official client's aiohttp transport, one connection per
+        request in flight (aiohttp's default pool stops at 100). Enter it inside the loop: aiohttp binds its session
+        to the loop that creates it."""
+        http = AsyncTwilioHttpClient(pool_connections=False, logger=_HTTP_LOG)
+        http.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=in_flight))
+        try:
+            yield AsyncSender(self, self._rest(http))
+        finally:
+            await http.close()
 
     def find(self, to: str, contains: str, since: datetime) -> str | None:
         """The sid of a message sent to `to` since `since` whose body contains `contains`, else None.
@@ -147,3 +172,34 @@ class SmsClient:
     def close(self) -> None:
         if self._http.session is not None:
             self._http.session.close()
+
+
+class AsyncSender:
+    """SmsClient.send for an asyncio loop: the same fields, the same SmsError for every failure."""
+
+    def __init__(self, sms: SmsClient, client: Client):
+        self._sms, self._client = sms, client
+
+    async def send(self, to: str, body: str, status_callback: str | None = None) -> str:
+        try:
+            # the client's own timeout is not handed to aiohttp by the async transport: bound the whole request here
+            async with asyncio.timeout(self._sms.timeout):
+                message = await self._client.messages.create_async(**self._sms._fields(to, body, status_callback))
+        except TwilioRestException as exc:
+            error = _rest_error(exc)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            error = _transport_error(exc)
+        else:
+            return _sent(to, message)
+        raise _failed(to, error)
+
+
+def _sent(to: str, message) -> str:
+    log.debug("sms_sent", to=mask_phone(to), sid=message.sid, segments=message.num_segments)
+    return message.sid
+
+
+def _failed(to: str, error: SmsError) -> SmsError:
+    # raised outside the except clause so the original, which quotes the number, is not chained into tracebacks
+    log.warning("sms_failed", to=mask_phone(to), code=error.code, status=error.status, retryable=error.retryable)
+    return error
