@@ -7,9 +7,7 @@ The job takes notice ids and reloads them, so running it twice, or two of them o
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -17,10 +15,10 @@ import structlog
 from rq import Queue, Retry
 
 from notifier.email import EmailError
+from notifier.sending import send_all
 from notifier.services import Services, current
-from notifier.sms import SmsError
 from notifier.templates import Reminder, Rendered, render
-from notifier.throttle import Throttle, Throttled
+from notifier.throttle import Throttled
 from profiles.catalog import model
 from profiles.errors import NotFound
 from profiles.models import Application, Transition
@@ -206,12 +204,7 @@ class Batch:
     def _send(self, notices: list[Notice], contacts: dict[str, Contact]) -> None:
         if not notices:
             return
-        texts = [n for n in notices if n.channel == "sms"]
-        with ThreadPoolExecutor(max_workers=self.settings.delivery_threads) as pool:
-            mailed = {n.nid: pool.submit(self._mail_one, n, contacts[n.recipient_id])
-                      for n in notices if n.channel != "sms"}
-            sent = asyncio.run(self._send_texts(texts, contacts)) if texts else {}
-            results = sent | {nid: future.result() for nid, future in mailed.items()}
+        results = send_all(self.services, notices, contacts, self._reminder)
         moves, retries = [], defaultdict(list)
         for n in notices:
             ok, value, error = results[n.nid]
@@ -245,37 +238,6 @@ class Batch:
         self._move(moves)
         for when, nids in retries.items():
             enqueue_delivery(self.services, nids, when=when)
-
-    async def _send_texts(self, notices: list[Notice], contacts: dict[str, Contact]) -> dict[str, tuple]:
-        """Every SMS of the batch, up to `delivery_in_flight` requests open at once on this job's own loop (and
-        within the provider's limits shared by all workers: notifier.throttle). Each is rendered when its turn
-        comes, so rendering one overlaps the provider's answer to the others."""
-        s = self.settings
-        throttle = Throttle(self.services.redis, s.sms_rate_limit, s.sms_max_concurrency, self.services.sms.timeout)
-        in_flight = min(s.delivery_in_flight, s.sms_max_concurrency or s.delivery_in_flight)
-        gate = asyncio.Semaphore(in_flight)
-        async with self.services.sms.sending(in_flight) as sender:
-            async def one(n: Notice) -> tuple[bool, str | None, Exception | None]:
-                async with gate:
-                    message = render("sms", contacts[n.recipient_id].preferences.language, self._reminder(n))
-                    callback = f"{s.public_url}/webhooks/twilio/status?nid={n.nid}"
-                    try:
-                        async with throttle.turn():
-                            sid = await sender.send(contacts[n.recipient_id].phone, message.text, callback)
-                    except (SmsError, Throttled) as exc:
-                        return False, None, exc
-                    return True, sid, None
-
-            results = await asyncio.gather(*(one(n) for n in notices))
-        return {n.nid: result for n, result in zip(notices, results, strict=True)}
-
-    def _mail_one(self, n: Notice, contact: Contact) -> tuple[bool, str | None, Exception | None]:
-        try:
-            message = render(n.channel, contact.preferences.language, self._reminder(n))
-            return True, self.services.mail.send(contact.email, message.subject, message.text, message.html,
-                                                 f"<{n.nid}@lifecycle>"), None
-        except EmailError as exc:
-            return False, None, exc
 
     def _reminder(self, n: Notice) -> Reminder:
         service = self.services.catalog.services[n.service]
