@@ -1,4 +1,4 @@
-"""The run command's supervisor: `python -m web.stack` starts Neo4j, Redis, the worker and gunicorn, and stops them all.
+"""The run command's supervisor: `python -m web.stack` starts Neo4j, Redis, workers and gunicorn, and stops them all.
 
 With nothing configured it runs every server locally under `var/`; with NEO4J_URI or REDIS_URL set it uses those and
 starts no server of its own. A child that dies is restarted with back-off (so /healthz shows the gap, then recovers);
@@ -27,6 +27,7 @@ from graph.processes import PrerequisiteMissing, ServerFailed, spawn, terminate
 from graph.schema import migrate
 from notifier.local import LocalRedis
 from notifier.logs import process_settings
+from notifier.worker import worker_name
 from profiles.config import PROJECT_ROOT, Settings
 
 log = structlog.get_logger("stack")
@@ -44,6 +45,7 @@ class Child:
     stop: Callable[[], None]
     alive: Callable[[], bool]
     restarts: list[float] = field(default_factory=list)
+    pid: Callable[[], int | None] = lambda: None
 
 
 class Command:
@@ -63,6 +65,9 @@ class Command:
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
 
 
 def child_environment(settings: Settings) -> dict[str, str]:
@@ -99,8 +104,10 @@ def build_children(settings: Settings, environ: dict[str, str]) -> list[Child]:
         sink = Command([sys.executable, "-m", "notifier.mailsink", "--port", str(settings.smtp_port),
                         "--dir", str(settings.var_dir / "mail")], environ)
         children.append(Child("mail sink", sink.start, sink.stop, sink.alive))
-    worker = Command([sys.executable, "-m", "notifier.worker"], environ, death_signal=signal.SIGKILL)
-    children.append(Child("worker", worker.start, worker.stop, worker.alive))
+    for slot in range(1, settings.workers + 1):  # each its own child: restarted alone, SIGKILLed if we die
+        worker = Command([sys.executable, "-m", "notifier.worker", "--slot", str(slot)], environ,
+                         death_signal=signal.SIGKILL)
+        children.append(Child(f"worker-{slot}", worker.start, worker.stop, worker.alive, pid=worker.pid))
     cron = Command([sys.executable, "-m", "notifier.cron"], environ, death_signal=signal.SIGKILL)
     children.append(Child("scheduler", cron.start, cron.stop, cron.alive))
     web = Command([sys.executable, "-m", "gunicorn", "--workers", str(settings.web_workers),
@@ -266,7 +273,7 @@ def main() -> int:
         if not supervisor.stopping and not wait_for_health(f"{base}/healthz", 60):
             log.error("the web app did not report healthy within 60 s")
         if not supervisor.stopping:
-            print(banner(settings, base, time.monotonic() - began), flush=True)
+            print(banner(settings, base, time.monotonic() - began, worker_names(supervisor.children)), flush=True)
             status = supervisor.watch()
     except (PrerequisiteMissing, ServerFailed) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -276,7 +283,12 @@ def main() -> int:
     return status
 
 
-def banner(settings: Settings, base: str, seconds: float) -> str:
+def worker_names(children: list[Child]) -> list[str]:
+    return [worker_name(int(c.name.removeprefix("worker-")), c.pid() or 0) for c in children
+            if c.name.startswith("worker-")]
+
+
+def banner(settings: Settings, base: str, seconds: float, workers: list[str]) -> str:
     lines = [
         "",
         f"Lifecycle service is up ({seconds:.1f} s):",
@@ -289,6 +301,8 @@ def banner(settings: Settings, base: str, seconds: float) -> str:
            "this machine)"] if settings.local_sms_sandbox else []),
         *([f"  mail     {settings.var_dir / 'mail'}  (the local mail sink on port {settings.smtp_port})"]
           if settings.local_mail_sink else []),
+        f"  workers  {', '.join(workers)}  (RQ names; each restarted on its own, under a new name)",
+        "  cron     one scheduler (a second `python -m notifier.cron` elsewhere stands by: a lease in Redis)",
         f"  daily scan at {settings.daily_scan_at} {settings.tz}; start one now: "
         ".venv/bin/flask --app wsgi notify scan",
         *([(settings.var_dir / "demo-logins.txt").read_text().rstrip()]

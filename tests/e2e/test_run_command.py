@@ -1,4 +1,5 @@
-"""The run command's supervisor as a user meets it: up, healthy, survives a killed Neo4j, Ctrl-C leaves nothing."""
+"""The run command's supervisor as a user meets it: up, healthy, survives a killed Neo4j or worker, Ctrl-C leaves
+nothing."""
 
 import json
 import os
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import neo4j
 import pytest
+import redis
+from rq import Worker
 
 from graph.processes import free_port
 from notifier.services import build
@@ -80,6 +83,31 @@ def unlisted_id_number(stack, banner: str) -> str:
     return number
 
 
+def worker_processes(root: int) -> list[int]:
+    """The stack's worker processes (a worker's forked RQ scheduler shares its command line: it is left out)."""
+    tree = descendants(root)
+    found = []
+    for pid in tree:
+        try:
+            if b"notifier.worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+        except OSError:
+            continue
+    return [pid for pid in found if parent_of(pid) not in found]
+
+
+def schedulers(root: int) -> list[int]:
+    workers = worker_processes(root)
+    return [pid for pid in descendants(root) if parent_of(pid) in workers]
+
+
+def parent_of(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError):
+        return None
+
+
 class Stack:
     def __init__(self, var_dir: Path, log: Path):
         self.var_dir, self.log_path = var_dir, log
@@ -91,7 +119,7 @@ class Stack:
     def start(self) -> None:
         environ = {
             "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "LIFECYCLE_VAR": str(self.var_dir),
-            "WEB_WORKERS": "1", "LOCAL_NEO4J_HEAP": "256m", "LOCAL_NEO4J_PAGECACHE": "64m",
+            "WEB_WORKERS": "1", "WORKERS": "2", "LOCAL_NEO4J_HEAP": "256m", "LOCAL_NEO4J_PAGECACHE": "64m",
             **{k: str(v) for k, v in self.ports.items()},
         }
         banners = self._banners()
@@ -147,6 +175,23 @@ def test_run_command_lifecycle(stack):
     wait_until(lambda: "GET /api/v1/persons?id_number=*** " in stack.log_path.read_text(), 10, "the access log line")
     written = [p for p in stack.var_dir.rglob("*") if p.is_file()] + [stack.log_path]
     assert len(written) > 20 and [str(p) for p in written if number.encode() in p.read_bytes()] == []
+
+    # WORKERS=2: two worker processes under distinct RQ names, as the banner lists them. One SIGKILLed is restarted
+    # alone, under a new name; the other keeps running, and RQ's scheduler still runs in exactly one of them.
+    rq = redis.Redis(port=stack.ports["LOCAL_REDIS_PORT"])
+    names = re.search(r"workers  (\S+), (\S+)  ", banner).groups()
+    assert len(set(names)) == 2 and all(re.fullmatch(rf"lifecycle-.+-w{n}-\d+", name) for n, name in zip(
+        "12", names, strict=True))
+    assert {w.name for w in Worker.all(connection=rq)} == set(names)
+    workers = worker_processes(stack.process.pid)
+    assert sorted(workers) == sorted(int(name.rsplit("-", 1)[1]) for name in names)
+    wait_until(lambda: len(schedulers(stack.process.pid)) == 1, 30, "RQ's scheduler in one of the workers")
+    killed, kept = (int(name.rsplit("-", 1)[1]) for name in names[::-1])
+    os.kill(killed, signal.SIGKILL)
+    restarted = wait_until(lambda: [w.name for w in Worker.all(connection=rq)
+                                    if "-w2-" in w.name and w.name != names[1]], 60, "worker 2 to be restarted")
+    assert set(worker_processes(stack.process.pid)) == {kept, int(restarted[0].rsplit("-", 1)[1])}
+    wait_until(lambda: len(schedulers(stack.process.pid)) == 1, 120, "one RQ scheduler among the workers")
 
     # Kill Neo4j outright: /healthz names it within 2 s, and the supervisor brings it back.
     java = next(pid for pid in descendants(stack.process.pid)
