@@ -12,6 +12,10 @@ PYTEST_ARGS ?=
 run: deps
 	@$(PY) -m web.stack
 
+# The scale-out topology on loopback (Redis with Sentinel, 3 workers, 2 web instances behind haproxy); Ctrl-C stops it.
+cluster: deps cluster-deps
+	@$(PY) -m web.cluster
+
 test: deps browser-deps bench-deps cluster-deps
 	@$(PY) -m ruff check --quiet .
 	@$(PY) -m pytest $(PYTEST_ARGS)

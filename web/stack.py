@@ -11,63 +11,23 @@ import os
 import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from pathlib import Path
 
 import structlog
 
 from graph.driver import build_driver
 from graph.local import LocalNeo4j
-from graph.processes import PrerequisiteMissing, ServerFailed, spawn, terminate
+from graph.processes import PrerequisiteMissing, ServerFailed
 from graph.schema import migrate
 from notifier.local import LocalRedis
 from notifier.logs import process_settings
 from notifier.worker import worker_name
-from profiles.config import PROJECT_ROOT, Settings
+from profiles.config import Settings
+from web.supervisor import Child, Command, Supervisor, wait_for_health
 
 log = structlog.get_logger("stack")
-
-MAX_RESTARTS = 5  # within RESTART_WINDOW_S; past that the stack gives up rather than flap forever
-RESTART_WINDOW_S = 120.0
-
-
-@dataclass
-class Child:
-    """Something the supervisor keeps running: a name, how to start it, stop it, and tell whether it lives."""
-
-    name: str
-    start: Callable[[], object]
-    stop: Callable[[], None]
-    alive: Callable[[], bool]
-    restarts: list[float] = field(default_factory=list)
-    pid: Callable[[], int | None] = lambda: None
-
-
-class Command:
-    """A plain child process (worker, gunicorn) whose output goes to our terminal."""
-
-    def __init__(self, argv: list[str], environ: dict[str, str], death_signal: int = signal.SIGTERM):
-        self.argv, self.environ, self.death_signal = argv, environ, death_signal
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = spawn(self.argv, None, self.environ, cwd=PROJECT_ROOT, death_signal=self.death_signal)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            terminate(self.process, 20.0)
-            self.process = None
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def pid(self) -> int | None:
-        return self.process.pid if self.process is not None else None
 
 
 def child_environment(settings: Settings) -> dict[str, str]:
@@ -83,16 +43,29 @@ def child_environment(settings: Settings) -> dict[str, str]:
 def build_children(settings: Settings, environ: dict[str, str]) -> list[Child]:
     children: list[Child] = []
     if settings.local_neo4j:
-        neo4j = LocalNeo4j(home=settings.var_dir / "neo4j", port=_port(settings.neo4j_uri),
-                           dist_dir=settings.neo4j_dist_dir, heap=settings.local_neo4j_heap,
-                           pagecache=settings.local_neo4j_pagecache, environ=environ)
-        children.append(Child("neo4j", neo4j.start, neo4j.stop,
-                              lambda: neo4j.process is not None and neo4j.process.poll() is None))
+        children.append(neo4j_child(settings, environ))
     if settings.local_redis:
         rds = LocalRedis(directory=settings.var_dir / "redis", port=_port(settings.redis_url), environ=environ)
         children.append(Child("redis", rds.start, rds.stop,
                               lambda: rds.process is not None and rds.process.poll() is None))
-    children.append(Child("migrate", lambda: _migrate(settings), lambda: None, lambda: True))
+    children += service_children(settings, environ, settings.workers)
+    web = Command(gunicorn_argv(settings, settings.web_host, settings.web_port, settings.var_dir / "gunicorn.ctl"),
+                  environ)
+    children.append(Child("web", web.start, web.stop, web.alive))
+    return children
+
+
+def neo4j_child(settings: Settings, environ: dict[str, str]) -> Child:
+    neo4j = LocalNeo4j(home=settings.var_dir / "neo4j", port=_port(settings.neo4j_uri),
+                       dist_dir=settings.neo4j_dist_dir, heap=settings.local_neo4j_heap,
+                       pagecache=settings.local_neo4j_pagecache, environ=environ)
+    return Child("neo4j", neo4j.start, neo4j.stop, lambda: neo4j.process is not None and neo4j.process.poll() is None)
+
+
+def service_children(settings: Settings, environ: dict[str, str], workers: int) -> list[Child]:
+    """Once the servers are up: the migrations, demo data, the local SMS sandbox and mail sink, `workers` RQ workers
+    and the one scheduler (the run command and the loopback cluster start the same)."""
+    children = [Child("migrate", lambda: migrate_graph(settings), lambda: None, lambda: True)]
     if settings.env == "development":
         children.append(Child("demo data", lambda: demo_logins(settings), lambda: None, lambda: True))
     if settings.local_sms_sandbox:  # development: SMS stays on this machine; inspect it at /sandbox/messages
@@ -104,19 +77,21 @@ def build_children(settings: Settings, environ: dict[str, str]) -> list[Child]:
         sink = Command([sys.executable, "-m", "notifier.mailsink", "--port", str(settings.smtp_port),
                         "--dir", str(settings.var_dir / "mail")], environ)
         children.append(Child("mail sink", sink.start, sink.stop, sink.alive))
-    for slot in range(1, settings.workers + 1):  # each its own child: restarted alone, SIGKILLed if we die
+    for slot in range(1, workers + 1):  # each its own child: restarted alone, SIGKILLed if we die
         worker = Command([sys.executable, "-m", "notifier.worker", "--slot", str(slot)], environ,
                          death_signal=signal.SIGKILL)
         children.append(Child(f"worker-{slot}", worker.start, worker.stop, worker.alive, pid=worker.pid))
     cron = Command([sys.executable, "-m", "notifier.cron"], environ, death_signal=signal.SIGKILL)
     children.append(Child("scheduler", cron.start, cron.stop, cron.alive))
-    web = Command([sys.executable, "-m", "gunicorn", "--workers", str(settings.web_workers),
-                   "--bind", f"{settings.web_host}:{settings.web_port}", "--graceful-timeout", "5",
-                   "--access-logfile", "-", "--logger-class", "web.access_log.AccessLog",  # query values masked
-                   # the default control socket lives in $HOME: two stacks on one machine would fight over it
-                   "--control-socket", str(settings.var_dir / "gunicorn.ctl"), "wsgi:app"], environ)
-    children.append(Child("web", web.start, web.stop, web.alive))
     return children
+
+
+def gunicorn_argv(settings: Settings, host: str, port: int, control_socket: Path) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "--workers", str(settings.web_workers), "--bind", f"{host}:{port}",
+            "--graceful-timeout", "5",
+            "--access-logfile", "-", "--logger-class", "web.access_log.AccessLog",  # query values masked
+            # the default control socket lives in $HOME: two stacks on one machine would fight over it
+            "--control-socket", str(control_socket), "wsgi:app"]
 
 
 def _port(url: str) -> int:
@@ -125,7 +100,7 @@ def _port(url: str) -> int:
     return urlsplit(url).port or 0
 
 
-def _migrate(settings: Settings) -> None:
+def migrate_graph(settings: Settings) -> None:
     from graph.audit import upgrade_legacy
     from profiles.audit import AuditKeys, ChainBroken, NoAuditKey
 
@@ -190,73 +165,6 @@ def demo_logins(settings: Settings) -> str:
         f.write("\n".join(lines) + "\n")
     log.info("demo data seeded", persons=DEMO_PERSONS)
     return path.read_text()
-
-
-def wait_for_health(url: str, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return True
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.3)
-    return False
-
-
-class Supervisor:
-    def __init__(self, children: list[Child]):
-        self.children = children
-        self.stopping = False
-
-    def request_stop(self, signum: int, _frame: object) -> None:
-        if not self.stopping:
-            log.info("stopping", signal=signal.Signals(signum).name)
-        self.stopping = True
-
-    def start_all(self) -> None:
-        for child in self.children:
-            if self.stopping:
-                return
-            started = time.monotonic()
-            child.start()
-            log.info("started", child=child.name, seconds=round(time.monotonic() - started, 1))
-
-    def watch(self) -> int:
-        """Restart children that die, until asked to stop; returns the exit status for the run command."""
-        while not self.stopping:
-            for child in self.children:
-                if self.stopping or child.alive():
-                    continue
-                now = time.monotonic()
-                child.restarts = [t for t in child.restarts if now - t < RESTART_WINDOW_S] + [now]
-                if len(child.restarts) > MAX_RESTARTS:
-                    log.error("giving up: it keeps dying", child=child.name, restarts=MAX_RESTARTS)
-                    return 1
-                delay = min(2 ** (len(child.restarts) - 1), 30)
-                log.warning("child died; restarting", child=child.name, after_seconds=delay)
-                self._sleep(delay)
-                if not self.stopping:
-                    try:
-                        child.start()
-                    except (ServerFailed, OSError) as exc:
-                        log.error("restart failed", child=child.name, error=str(exc))
-            self._sleep(0.5)
-        return 0
-
-    def stop_all(self) -> None:
-        for child in reversed(self.children):
-            try:
-                child.stop()
-            except Exception as exc:  # keep stopping the others whatever one of them does
-                log.error("stop failed", child=child.name, error=str(exc))
-        log.info("all stopped")
-
-    def _sleep(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while not self.stopping and time.monotonic() < deadline:
-            time.sleep(0.1)
 
 
 def main() -> int:
