@@ -40,6 +40,16 @@ class MasterFollowingConnection(SentinelManagedConnection):
         super().connect_check_health(check_health=check_health, retry_socket_connect=retry_socket_connect)
 
 
+    def read_response(self, disable_decoding=False, *, disconnect_on_error=True, **kwargs):
+        """Drop the connection when a read fails or is interrupted, as redis-py's plain Connection does.
+
+        SentinelManagedConnection defaults `disconnect_on_error` to False, so a read interrupted mid-reply (a worker's
+        BLMOVE cut by SIGTERM: RQ's warm shutdown) left the reply waiting on a connection that went back to the pool,
+        and the next command on it — RQ's register_death pipeline — read that reply as its own."""
+        return super().read_response(disable_decoding=disable_decoding, disconnect_on_error=disconnect_on_error,
+                                     **kwargs)
+
+
 class MasterFollowingSSLConnection(MasterFollowingConnection, SSLConnection):
     pass
 

@@ -16,6 +16,9 @@ MASK = "***"
 UNLOGGED_HEADERS = ("authorization", "cookie", "x-purpose", "x-twilio-signature")
 # The WSGI environ values that hold a URL with its query string.
 ENVIRON_URLS = ("raw_uri", "request_uri", "http_referer")
+# The load balancer's health check (web/loadbalancer.py) names itself: twice a second per instance, and only its
+# failures say anything, so a passing one is not logged.
+HEALTH_CHECK_AGENT = "lifecycle-lb-check"
 UNLOGGED_ENVIRON = ("http_authorization", "http_cookie", "http_x_purpose", "http_x_twilio_signature")
 
 
@@ -34,6 +37,12 @@ def masked_url(url: str) -> str:
 
 class AccessLog(Logger):
     """`--logger-class web.access_log.AccessLog`: gunicorn's logger with every URL-bearing atom masked."""
+
+    def access(self, resp, req, environ, request_time):
+        if (environ.get("PATH_INFO") == "/healthz" and environ.get("HTTP_USER_AGENT") == HEALTH_CHECK_AGENT
+                and str(getattr(resp, "status", "")).startswith("200")):
+            return
+        super().access(resp, req, environ, request_time)
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)

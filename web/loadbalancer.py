@@ -54,7 +54,8 @@ frontend web
 
 backend web
     balance roundrobin
-    option httpchk GET /healthz
+    option httpchk
+    http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host localhost hdr User-Agent lifecycle-lb-check
     http-check expect status 200
     retries {retries}
     option redispatch 1

@@ -184,3 +184,29 @@ def test_pages_answer_503_at_most_during_a_failover_then_sessions_and_limits_liv
               + f", 200 again at {statuses[-1][0]:.1f} s")
     finally:
         app.extensions["lifecycle"].close()
+
+
+def test_a_worker_on_sentinel_stops_cleanly_on_sigterm(live_environ, sandbox, group, tmp_path):
+    """SIGTERM cuts the idle worker's blocking pop mid-read. redis-py's Sentinel connection kept the unread reply on a
+    pooled connection, and RQ's last pipeline (register_death) then read it as its own: a traceback and exit status 1
+    at every `make cluster` stop. Our connection drops itself on an interrupted read instead."""
+    import signal
+    import subprocess
+    import sys
+
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "notifier.worker", "--no-scheduler"],
+                                  env=worker_environ(live_environ, sandbox.url, **group.settings_environ()),
+                                  stdout=out, stderr=subprocess.STDOUT)
+        try:
+            with group.node(group.master_port()).client() as direct:
+                wait_for(lambda: any(c["cmd"] in ("blmove", "blpop") for c in direct.client_list(_type="normal")),
+                         90, "the worker to wait on its queues")
+            worker.send_signal(signal.SIGTERM)
+            status = worker.wait(30)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+    text = log.read_text()
+    assert status == 0 and "Traceback" not in text, text[-3000:]

@@ -19,7 +19,8 @@ def test_the_config_names_the_callers_ports_and_checks_every_instance(tmp_path):
     config = balancer(tmp_path).config()
     assert "bind 127.0.0.1:8080" in config
     assert "server web1 127.0.0.1:8001 check" in config and "server web2 127.0.0.1:8002 check" in config
-    assert "option httpchk GET /healthz" in config and "balance roundrobin" in config
+    assert "option httpchk" in config and "balance roundrobin" in config
+    assert "http-check send meth GET uri /healthz" in config and "User-Agent lifecycle-lb-check" in config
     assert f"stats socket {tmp_path / 'haproxy.sock'}" in config
 
 
