@@ -28,8 +28,11 @@ class MigrationError(RuntimeError):
     """The recorded schema and the code disagree; the message names the migration."""
 
 
-def _unique(name: str, label: str, prop: str) -> str:
-    return f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE"
+def _unique(name: str, label: str, props: str) -> str:
+    if "," not in props:
+        return f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{props} IS UNIQUE"
+    on = ", ".join(f"n.{p.strip()}" for p in props.split(","))
+    return f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE ({on}) IS UNIQUE"
 
 
 def _range(name: str, label: str, props: str) -> str:
@@ -85,6 +88,19 @@ MIGRATIONS: tuple[Migration, ...] = (
     )),
     Migration(6, "newborns before household registration: the birth certificate number's blind index", (
         _unique("person_bc_hash", "Person", "bc_hash"),
+    )),
+    # A chain per subject: seq is unique within a chain, no longer in the whole log. Heads that moved since the last
+    # anchor are found by their mark; an anchor's entries by anchor, a chain's last entry by chain.
+    Migration(7, "the access log: a chain per subject, its head, anchors", (
+        "DROP CONSTRAINT access_record_seq IF EXISTS",
+        _unique("access_record_chain_seq", "AccessRecord", "chain, seq"),
+        _unique("audit_head_chain", "AuditHead", "chain"),
+        _range("audit_head_unanchored", "AuditHead", "unanchored"),
+        _unique("audit_anchor_seq", "AuditAnchor", "seq"),
+        _unique("anchor_entry_anchor_chain", "AnchorEntry", "anchor, chain"),
+        _range("anchor_entry_anchor", "AnchorEntry", "anchor"),
+        _range("anchor_entry_chain", "AnchorEntry", "chain"),
+        _unique("anchor_head_name", "AnchorHead", "name"),
     )),
 )
 

@@ -4,7 +4,8 @@ Pending notices untouched for `stuck_after` seconds (their delivery job was lost
 are enqueued again. A notice stuck in `sending` was claimed by a delivery that died mid-send: for SMS the provider
 is asked whether it took the message (the link in the body carries the notice id), and the notice becomes `sent`
 if it did and `pending` again if not, so it is sent once. For e-mail nobody can say, so it is marked failed rather
-than risk a second message (the inbox still has it).
+than risk a second message (the inbox still has it). Every run also anchors the access log's chain heads that moved
+(`graph.anchors`), and logs each anchor's seq and hash so a copy of them lives outside the graph.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from notifier import outcomes
 from notifier.delivery import enqueue_delivery, link
 from notifier.services import current
 from notifier.sms import SmsError
+from profiles.audit import ChainBroken, NoAuditKey
 
 log = structlog.get_logger(__name__)
 
@@ -56,7 +58,23 @@ def sweep(at: str | None = None) -> dict[str, int]:
     counts = {"requeued": len(again), "reconciled_sent": sum(m["to"] == "sent" for m in moves),
               "failed_unknown": sum(m["to"] == "failed" for m in moves), "batches": batches,
               # a decision whose notices were never written (the web process died right after it): tell it now
-              "decisions_told": outcomes.catch_up(services, at, window=timedelta(hours=1))}
+              "decisions_told": outcomes.catch_up(services, at, window=timedelta(hours=1)),
+              "heads_anchored": anchor(services)}
     if any(counts.values()):
         log.info("sweep", **counts)
     return counts
+
+
+def anchor(services) -> int:
+    """Anchor the access log's moved heads; a broken anchor head or a refused chain head is logged, not raised: the
+    notices above must not wait on it, and `audit verify` names it."""
+    try:
+        done = services.access_log.anchor()
+    except (ChainBroken, NoAuditKey) as exc:
+        log.error("access log not anchored", reason=str(exc))
+        return 0
+    for a in done.anchors:
+        log.info("access log anchor", seq=a.seq, hash=a.hash, key=a.key_id, heads=len(a.heads))
+    for verdict in done.refused:
+        log.error("access log head not anchored", chain=verdict.chain, reason=verdict.reason)
+    return done.heads

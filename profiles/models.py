@@ -127,6 +127,7 @@ class AccessRecord:
     prev_hash: str
     hash: str  # HMAC-SHA256 under `key_id` (profiles.audit); a plain SHA-256 with key_id "" before the log was keyed
     key_id: str
+    chain: str = ""  # the subject's own chain (its id); "access" for the sealed single chain, "" before it was sealed
 
 
 @dataclass(frozen=True)

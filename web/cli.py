@@ -14,7 +14,8 @@ from graph.audit import AccessLog, upgrade_legacy
 from graph.rotation import count_pending, rotate
 from graph.scan import scan_due
 from graph.schema import MIGRATIONS, MigrationError, applied_versions, migrate
-from profiles.audit import ChainBroken, NoAuditKey, Verdict
+from profiles.anchors import ANCHORS
+from profiles.audit import SEALED, ChainBroken, NoAuditKey, Verdict
 from profiles.catalog import CatalogError, check_catalog, load_catalog
 from profiles.catalog.model import coverage
 from profiles.config import load
@@ -118,18 +119,52 @@ def audit_group() -> None:
     pass
 
 
-@audit_group.command("verify", help="Check the access log's signed chain and its head; name the first bad record.")
+@audit_group.command("verify", help="Anchor the heads that moved, then check the anchors and every chain (records, "
+                                    "links, head, last anchor); name the first bad record, head or anchor.")
+@click.option("--no-anchor", is_flag=True, help="only read: check without writing an anchor first")
 @with_appcontext
-def audit_verify() -> None:
-    verdict = _access_log().verify()
+def audit_verify(no_anchor: bool) -> None:
+    log = _access_log()
+    if not no_anchor:
+        _anchor(log)
+    checked = log.verify()
+    verdict = checked.verdict
     if verdict.intact:
-        head = f" (head: seq {verdict.head.seq}, key {verdict.head.key_id})" if verdict.head else ""
-        click.echo(f"access log intact: {verdict.checked} records checked{head}")
+        top = checked.anchor_head
+        last = f"; last anchor {top.seq}, key {top.key_id}" if top and top.seq else "; no anchor yet"
+        click.echo(f"access log intact: {checked.records} records checked in {_n(checked.chains, 'chain')}, "
+                   f"{_n(checked.anchors, 'anchor')}{last}")
         return
     raise click.ClickException(f"access log broken at {_where(verdict)}: {verdict.reason}")
 
 
-@audit_group.command("upgrade", help="Re-sign a log written before it was keyed, once it verifies under the old rules.")
+@audit_group.command("anchor", help="Anchor the chain heads that moved since the last anchor (the sweeper does it "
+                                    "every run).")
+@with_appcontext
+def audit_anchor() -> None:
+    done = _anchor(_access_log())
+    if done.anchors:
+        last = done.anchors[-1]
+        click.echo(f"anchored {done.heads} chain heads in anchor(s) {done.anchors[0].seq}-{last.seq} "
+                   f"(last: {last.hash[:16]}, key {last.key_id})")
+    else:
+        click.echo("no chain head moved since the last anchor")
+    if done.refused:
+        raise click.ClickException(f"{len(done.refused)} head(s) left out; the first, {_where(done.refused[0])}: "
+                                   f"{done.refused[0].reason}")
+
+
+def _anchor(log: AccessLog):
+    try:
+        return log.anchor()
+    except ChainBroken as exc:
+        raise click.ClickException(f"access log broken at {_where(exc.verdict)}: {exc.verdict.reason}") from exc
+    except NoAuditKey as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@audit_group.command("upgrade", help="Seal the single chain of an earlier layout (re-signing it first if it predates "
+                                     "keys), once it verifies.")
 @with_appcontext
 def audit_upgrade() -> None:
     services = current_app.extensions["lifecycle"]
@@ -144,9 +179,16 @@ def audit_upgrade() -> None:
     except NoAuditKey as exc:
         raise click.ClickException(str(exc)) from exc
     if done.nothing_to_do:
-        click.echo("access log already keyed (or empty): nothing to upgrade")
-    else:
+        click.echo("access log already in chains per subject (or empty): nothing to upgrade")
+        return
+    if done.resigned:
         click.echo(f"re-signed {done.resigned} legacy records and the head under key {log.keys.active}")
+    click.echo(f"sealed the single chain ({done.sealed} records) as chain '{SEALED}'; anchor {done.anchor} "
+               "recorded its head")
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _access_log() -> AccessLog:
@@ -154,10 +196,18 @@ def _access_log() -> AccessLog:
 
 
 def _where(verdict: Verdict) -> str:
-    r = verdict.record
+    r, chain = verdict.record, verdict.chain
+    if verdict.anchor is not None:
+        return f"anchor {verdict.anchor.seq} ({verdict.anchor.at.isoformat()})"
+    if chain == ANCHORS:
+        return "the anchor head (AnchorHead missing)" if verdict.head is None else \
+            f"the anchor head (AnchorHead seq {verdict.head.seq})"
+    of = f" of chain {chain}" if chain else ""
     if r is not None:
-        return f"record {r.seq} (rid {r.rid}, {r.at.isoformat()})"
-    return "the head (AuditHead missing)" if verdict.head is None else f"the head (AuditHead seq {verdict.head.seq})"
+        return f"record {r.seq} (rid {r.rid}, {r.at.isoformat()}){of}"
+    if verdict.head is None:
+        return f"the head{of} (AuditHead missing)"
+    return f"the head{of} (AuditHead seq {verdict.head.seq})"
 
 
 @click.group("keys", help="Data-encryption keys.")

@@ -1,5 +1,7 @@
-"""The access log in a real graph: tampering done with Cypher is named by `audit verify`, concurrent writers leave one
-chain, and a log written before keys existed is upgraded once it verifies (and refused when it does not)."""
+"""The access log in a real graph: tampering done with Cypher is named by `audit verify` with its chain, concurrent
+writers to one subject leave one chain, and a single chain written before keys existed is re-signed and sealed once it
+verifies (and refused when it does not). Anchors, appends to different subjects and the seal of a keyed single chain:
+test_audit_anchors.py."""
 
 from __future__ import annotations
 
@@ -39,9 +41,14 @@ def six(client, auth, pid) -> str:
     return pid
 
 
-def verify(app) -> tuple[int, str]:
-    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+def verify(app, *options: str) -> tuple[int, str]:
+    result = app.test_cli_runner().invoke(args=["audit", "verify", *options])
     return result.exit_code, result.output
+
+
+def intact(records: int, chains: int = 1, anchors: int = 1) -> str:
+    return (f"access log intact: {records} records checked in {chains} chain{'s' if chains != 1 else ''}, "
+            f"{anchors} anchor{'s' if anchors != 1 else ''}; last anchor {anchors}, key a1\n")
 
 
 def run(driver, settings, cypher: str, **params):
@@ -63,15 +70,18 @@ def plain_sha256(r: dict) -> str:
 def test_reads_through_the_api_are_signed_with_the_configured_key_and_verify(app, six, driver, settings):
     stored = run(driver, settings, "MATCH (r:AccessRecord) RETURN DISTINCT r.key_id AS k")
     assert [r["k"] for r in stored] == [settings.active_audit_key] == ["a1"]
-    head = run(driver, settings, "MATCH (h:AuditHead) RETURN h.seq AS seq, h.key_id AS k, h.mac AS mac")[0]
-    assert (head["seq"], head["k"]) == (6, "a1") and len(head["mac"]) == 64
-    assert verify(app) == (0, "access log intact: 6 records checked (head: seq 6, key a1)\n")
+    head = run(driver, settings, "MATCH (h:AuditHead) RETURN h.chain AS chain, h.seq AS seq, h.key_id AS k, "
+                                 "h.mac AS mac")
+    assert [(h["chain"], h["seq"], h["k"]) for h in head] == [(six, 6, "a1")] and len(head[0]["mac"]) == 64
+    chain = run(driver, settings, "MATCH (r:AccessRecord) RETURN r.chain AS c, r.seq AS seq ORDER BY seq")
+    assert [(r["c"], r["seq"]) for r in chain] == [(six, n) for n in range(1, 7)]
+    assert verify(app) == (0, intact(6))
 
 
 def test_a_cut_end_is_named(app, six, driver, settings):
     run(driver, settings, "MATCH (r:AccessRecord) WHERE r.seq > 4 DETACH DELETE r")
     code, out = verify(app)
-    assert code == 1 and "broken at the head (AuditHead seq 6)" in out
+    assert code == 1 and f"broken at the head of chain {six} (AuditHead seq 6)" in out
     assert "ends at record 6 but the last record is 4" in out
 
 
@@ -79,7 +89,8 @@ def test_a_cut_end_with_the_head_moved_back_is_named_and_not_built_on(app, six, 
     run(driver, settings, "MATCH (r:AccessRecord) WHERE r.seq > 4 DETACH DELETE r")
     run(driver, settings, "MATCH (h:AuditHead), (r:AccessRecord {seq: 4}) SET h.seq = r.seq, h.hash = r.hash")
     code, out = verify(app)
-    assert code == 1 and "broken at the head (AuditHead seq 4)" in out and "does not match its MAC" in out
+    assert code == 1 and f"broken at the head of chain {six} (AuditHead seq 4)" in out and "does not match its MAC" \
+        in out
 
     log = AccessLog(driver, settings.neo4j_database, AuditKeys(settings.audit_keys, settings.active_audit_key))
     with pytest.raises(ChainBroken, match="does not match its MAC"):  # a new head signed over it would hide the cut
@@ -92,7 +103,8 @@ def test_a_deleted_middle_record_is_named(app, six, driver, settings):
     after = rid(driver, settings, 4)
     run(driver, settings, "MATCH (r:AccessRecord {seq: 3}) DETACH DELETE r")
     code, out = verify(app)
-    assert code == 1 and f"broken at record 4 (rid {after}, " in out and "jumps from 2 to 4: a record is missing" in out
+    assert code == 1 and f"broken at record 4 (rid {after}, " in out
+    assert f"of chain {six}: sequence jumps from 2 to 4: a record is missing" in out
 
 
 def test_a_field_rewritten_and_rehashed_with_plain_sha256_is_named(app, six, driver, settings):
@@ -125,7 +137,7 @@ def test_a_changed_key_id_a_deleted_head_and_a_record_beyond_the_head_are_named(
     code, out = verify(app)
     assert code == 1 and "broken at record 2" in out and "'zz', which is not configured" in out
     run(driver, settings, "MATCH (r:AccessRecord {seq: 2}) SET r.key_id = 'a1'")
-    assert verify(app)[0] == 0
+    assert verify(app) == (0, intact(6))
 
     # A well-signed record 7 written past the head (by whoever holds the key but not the log's lock) is named too.
     sixth = AccessLog(driver, settings.neo4j_database).for_subject(six)[0]
@@ -136,9 +148,33 @@ def test_a_changed_key_id_a_deleted_head_and_a_record_beyond_the_head_are_named(
     assert code == 1 and "broken at record 7 (rid past-the-head, " in out and "beyond the head (seq 6)" in out
     run(driver, settings, "MATCH (r:AccessRecord {seq: 7}) DETACH DELETE r")
 
+    run(driver, settings, "MATCH (h:AuditHead) DELETE h")  # anchored at seq 6 by the verifications above
+    code, out = verify(app)
+    assert code == 1 and f"broken at the head of chain {six} (AuditHead missing)" in out
+    assert "anchor 1 recorded this chain at seq 6: the chain was deleted" in out
+
+
+def test_a_head_deleted_before_any_anchor_is_named_by_its_records(app, six, driver, settings):
     run(driver, settings, "MATCH (h:AuditHead) DELETE h")
     code, out = verify(app)
-    assert code == 1 and "broken at the head (AuditHead missing)" in out and "6 records exist" in out
+    assert code == 1 and f"broken at the head of chain {six} (AuditHead missing)" in out and "6 records exist" in out
+
+
+def test_a_record_moved_to_another_subjects_chain_is_named(app, client, auth, six, driver, settings):
+    other = client.post("/api/v1/persons", json={"id_number": id_number(seq=532), "name": "孙六"},
+                        headers=auth["system"]).get_json()["pid"]
+    assert client.get(f"/api/v1/persons/{other}", headers={**auth["officer"], "X-Purpose": "other"}).status_code == 200
+    assert verify(app)[0] == 0
+    # The chains are checked in the order of their names: the record goes from the later one into the earlier one,
+    # so the first chain checked is the one holding it (the other is then short of its newest record, too).
+    into, out_of = sorted([six, other])
+    moved, seq = run(driver, settings, "MATCH (r:AccessRecord {chain: $c}) RETURN r.rid AS rid ORDER BY r.seq DESC "
+                                       "LIMIT 1", c=out_of)[0]["rid"], 7 if into == six else 2
+    run(driver, settings, "MATCH (r:AccessRecord {rid: $rid}) SET r.chain = $into, r.seq = $seq", rid=moved,
+        into=into, seq=seq)
+    code, out = verify(app)
+    assert code == 1 and f"broken at record {seq} (rid {moved}, " in out and f"of chain {into}" in out
+    assert "it was moved to another chain" in out
 
 
 def test_concurrent_writers_leave_one_unforked_chain(app, auth, pid, driver, settings):
@@ -156,7 +192,7 @@ def test_concurrent_writers_leave_one_unforked_chain(app, auth, pid, driver, set
     assert [r["seq"] for r in rows] == list(range(1, 201))
     assert [r["prev"] for r in rows] == [GENESIS] + [r["hash"] for r in rows[:-1]]
     assert len({r["prev"] for r in rows}) == 200, "two records share a predecessor: the chain forked"
-    assert verify(app) == (0, "access log intact: 200 records checked (head: seq 200, key a1)\n")
+    assert verify(app) == (0, intact(200))
 
 
 def write_legacy(driver, settings, pid: str, n: int) -> list[str]:
@@ -174,35 +210,40 @@ def write_legacy(driver, settings, pid: str, n: int) -> list[str]:
     return rids
 
 
-def test_a_legacy_log_is_reported_until_upgraded_then_verifies_and_grows(app, client, auth, pid, driver, settings):
+def test_a_legacy_log_is_reported_until_upgraded_then_sealed_and_reads_go_to_the_subjects_chain(
+        app, client, auth, pid, driver, settings):
     write_legacy(driver, settings, pid, 4)
     code, out = verify(app)
     assert code == 1 and "broken at record 1 (rid legacy-1, " in out and "not keyed" in out and "audit upgrade" in out
-    with pytest.raises(ChainBroken, match="audit upgrade"):  # nothing is appended to an unsigned chain
-        AccessLog(driver, settings.neo4j_database, AuditKeys(settings.audit_keys, "a1")).record(
-            Actor("window1", "officer"), "Person", pid, "early", "person")
 
     runner = app.test_cli_runner()
     upgraded = runner.invoke(args=["audit", "upgrade"])
     assert upgraded.exit_code == 0 and "re-signed 4 legacy records and the head under key a1" in upgraded.output
-    assert verify(app) == (0, "access log intact: 4 records checked (head: seq 4, key a1)\n")
+    assert "sealed the single chain (4 records) as chain 'access'; anchor 1 recorded its head" in upgraded.output
+    assert verify(app) == (0, intact(4))
     again = runner.invoke(args=["audit", "upgrade"])
     assert again.exit_code == 0 and "nothing to upgrade" in again.output
 
     assert client.get(f"/api/v1/persons/{pid}", headers={**auth["officer"], "X-Purpose": "after"}).status_code == 200
-    assert verify(app)[1].startswith("access log intact: 5 records checked")
+    assert verify(app) == (0, intact(5, chains=2, anchors=2))
+    chains = run(driver, settings, "MATCH (h:AuditHead) RETURN h.chain AS c, h.seq AS seq ORDER BY c")
+    assert sorted((h["c"], h["seq"]) for h in chains) == sorted([("access", 4), (pid, 1)]), "the seal is not grown"
+    shown = AccessLog(driver, settings.neo4j_database).for_subject(pid)
+    assert [(r.chain, r.purpose) for r in shown] == [(pid, "after")] + [("access", f"核对 {n}") for n in (4, 3, 2, 1)]
 
 
 def test_a_broken_legacy_log_is_refused_and_left_as_it_was(app, pid, driver, settings):
     write_legacy(driver, settings, pid, 4)
     run(driver, settings, "MATCH (r:AccessRecord {seq: 2}) SET r.purpose = 'nothing to see'")
-    before = run(driver, settings, "MATCH (r:AccessRecord) RETURN r.hash AS h, r.key_id AS k ORDER BY r.seq")
+    state = "MATCH (r:AccessRecord) RETURN r.hash AS h, r.key_id AS k, r.chain AS c ORDER BY r.seq"
+    before = run(driver, settings, state)
 
     refused = app.test_cli_runner().invoke(args=["audit", "upgrade"])
     assert refused.exit_code == 1 and "refusing to upgrade" in refused.output
     assert "record 2 (rid legacy-2, " in refused.output and "changed after it was written" in refused.output
-    assert run(driver, settings, "MATCH (r:AccessRecord) RETURN r.hash AS h, r.key_id AS k ORDER BY r.seq") == before
-    assert run(driver, settings, "MATCH (h:AuditHead) RETURN h.mac AS mac")[0]["mac"] is None
+    assert run(driver, settings, state) == before and {r["c"] for r in before} == {None}
+    assert run(driver, settings, "MATCH (h:AuditHead) RETURN h.mac AS mac, h.chain AS c")[0].values() == [None, None]
+    assert run(driver, settings, "MATCH (a:AuditAnchor) RETURN count(a) AS n")[0]["n"] == 0
 
 
 def test_the_run_commands_migrate_step_upgrades_a_legacy_log(app, pid, driver, settings):
@@ -210,4 +251,4 @@ def test_the_run_commands_migrate_step_upgrades_a_legacy_log(app, pid, driver, s
 
     write_legacy(driver, settings, pid, 3)
     _migrate(settings)
-    assert verify(app) == (0, "access log intact: 3 records checked (head: seq 3, key a1)\n")
+    assert verify(app) == (0, intact(3))

@@ -97,3 +97,30 @@ def test_cli_migrate_reports_up_to_date(app):
     assert f"schema up to date (version {MIGRATIONS[-1].version})" in first.output
     status = runner.invoke(args=["graph", "status"])
     assert status.exit_code == 0 and "applied" in status.output and "pending" not in status.output
+
+
+def test_access_record_seq_is_unique_per_chain_and_a_chains_walk_seeks_the_index(driver, settings):
+    db = settings.neo4j_database
+    migrate(driver, db)
+    constraints = _schema(driver, db)[0]
+    assert "access_record_chain_seq" in constraints and "access_record_seq" not in constraints
+    driver.execute_query("CREATE (:AccessRecord {rid: 'a1', chain: 'a', seq: 1}), "
+                         "(:AccessRecord {rid: 'b1', chain: 'b', seq: 1})", database_=db)  # one seq, two chains
+    with pytest.raises(Exception, match="already exists"):
+        driver.execute_query("CREATE (:AccessRecord {rid: 'a1-again', chain: 'a', seq: 1})", database_=db)
+    with pytest.raises(Exception, match="already exists"):
+        driver.execute_query("CREATE (:AuditHead {chain: 'a'}), (:AuditHead {chain: 'a'})", database_=db)
+
+    from graph.audit_rows import CHAIN_PAGE
+
+    plan = driver.execute_query("EXPLAIN " + CHAIN_PAGE, chain="a", after=0, upto=None, page=10, database_=db)[1].plan
+    operators = []
+
+    def walk(node):
+        operators.append(node["operatorType"])
+        for child in node.get("children", []):
+            walk(child)
+
+    walk(plan)
+    assert any(op.startswith("NodeUniqueIndexSeek") for op in operators), operators
+    assert not any(op.startswith("NodeByLabelScan") for op in operators), operators

@@ -13,6 +13,7 @@ import pytest
 
 from profiles.audit import (
     GENESIS,
+    Anchored,
     AuditKeys,
     ChainHead,
     NoAuditKey,
@@ -266,3 +267,77 @@ def test_record_and_head_macs_are_kept_apart():
     r = sign(unsigned(1), KEYS)
     assert sign_head(1, r.hash, KEYS).mac not in {r.hash, record_mac(K1, r)}
     assert sign_head(1, r.hash, KEYS).mac != sign_head(2, r.hash, KEYS).mac != sign_head(1, GENESIS, KEYS).mac
+
+
+# --- a chain per subject ------------------------------------------------------------------------------------------
+
+def subject_chain(n: int, chain: str = "p-42", keys: AuditKeys = KEYS) -> tuple[list[AccessRecord], ChainHead]:
+    out = []
+    for seq in range(1, n + 1):
+        r = replace(unsigned(seq, out[-1].hash if out else GENESIS), subject_id=chain, chain=chain)
+        out.append(sign(r, keys))
+    return out, sign_head(n, out[-1].hash if out else GENESIS, keys, chain)
+
+
+def test_a_subjects_chain_is_signed_with_its_name_and_verifies():
+    records, head = subject_chain(4)
+    assert verify_chain(records, head, KEYS).intact and head.chain == "p-42"
+    assert record_mac(K1, records[0]) != record_mac(K1, replace(records[0], chain=""))  # v2 covers the chain
+    assert head.mac != sign_head(4, records[-1].hash, KEYS).mac != sign_head(4, records[-1].hash, KEYS, "p-43").mac
+
+
+def test_a_record_moved_into_another_subjects_chain_is_named():
+    records, _ = subject_chain(3)
+    theirs, their_head = subject_chain(2, "p-43")
+    moved = replace(records[2], chain="p-43", seq=3, prev_hash=theirs[-1].hash)  # relinked, as a mover would
+    assert "names chain p-42" in verify_chain([*theirs, records[2]], their_head, KEYS).reason
+    verdict = verify_chain([*theirs, moved], their_head, KEYS)
+    assert verdict.record == moved and "moved to another chain" in verdict.reason and verdict.chain == "p-43"
+    relabelled = replace(moved, subject_id="p-43")  # its fields made to fit: the MAC does not
+    assert "does not match its MAC" in verify_chain([*theirs, relabelled], their_head, KEYS).reason
+
+
+def test_a_record_of_the_sealed_chain_does_not_pass_in_a_subjects_chain():
+    single, _ = extend([], 1)  # v1: signed without a chain
+    placed = replace(single[0], chain="p-42")
+    verdict = verify_chain([placed], sign_head(1, placed.hash, KEYS, "p-42"), KEYS)
+    assert verdict.record == placed and "does not match its MAC" in verdict.reason
+
+
+def test_one_subjects_head_cannot_stand_in_for_anothers():
+    _, head = subject_chain(2)
+    swapped = replace(head, chain="p-43")
+    assert "of chain p-43 (seq 2) does not match its MAC" in head_problem(swapped, KEYS)
+
+
+def test_a_chain_rolled_back_behind_its_anchor_is_named():
+    records, head = subject_chain(6)
+    anchored = Anchored("p-42", 6, records[5].hash, 3)
+    assert verify_chain(records, head, KEYS, anchored).intact
+    replayed = sign_head(4, records[3].hash, KEYS, "p-42")  # a state the head genuinely had: its MAC holds
+    verdict = verify_chain(records[:4], replayed, KEYS, anchored)
+    assert verdict.record is None and verdict.head == replayed
+    assert "behind what anchor 3 recorded (seq 6): the chain was rolled back" in verdict.reason
+
+
+def test_a_rollback_to_a_state_since_the_last_anchor_is_not_seen():
+    """The window (profiles/anchors.py): an anchor at seq 4 cannot speak for records 5 and 6."""
+    records, _ = subject_chain(6)
+    replayed = sign_head(4, records[3].hash, KEYS, "p-42")
+    assert verify_chain(records[:4], replayed, KEYS, Anchored("p-42", 4, records[3].hash, 1)).intact
+
+
+def test_a_deleted_anchored_chain_is_named_even_without_records():
+    verdict = verify_chain([], None, KEYS, Anchored("p-42", 2, "a" * 64, 5))
+    assert verdict.chain == "p-42" and "anchor 5 recorded this chain at seq 2: the chain was deleted" in verdict.reason
+
+
+def test_a_chain_rewritten_by_a_key_holder_behind_its_anchor_is_named():
+    records, _ = subject_chain(6)
+    anchored = Anchored("p-42", 6, records[5].hash, 2)
+    rewritten = records[:2]
+    for r in records[2:]:  # re-signed with the real key from record 3 on, as only an insider could
+        rewritten.append(sign(replace(r, prev_hash=rewritten[-1].hash, purpose=r.purpose + "!"), KEYS))
+    head = sign_head(6, rewritten[-1].hash, KEYS, "p-42")
+    verdict = verify_chain(rewritten, head, KEYS, anchored)
+    assert verdict.record == rewritten[5] and "rewritten behind its anchor" in verdict.reason

@@ -34,9 +34,35 @@ def test_every_scanned_date_has_a_range_index(label, prop):
 
 
 def test_every_statement_is_idempotent_ddl():
-    assert all(" IF NOT EXISTS " in s for s in ALL)
-    names = [s.split()[2] if s.startswith("CREATE CONSTRAINT") else s.split()[3] for s in ALL]
+    created = [s for s in ALL if s.startswith("CREATE ")]
+    dropped = [s for s in ALL if s.startswith("DROP ")]
+    assert len(created) + len(dropped) == len(ALL)
+    assert all(" IF NOT EXISTS " in s for s in created) and all(s.endswith(" IF EXISTS") for s in dropped)
+    names = [s.split()[2] if s.startswith("CREATE CONSTRAINT") else s.split()[3] for s in created]
     assert len(names) == len(set(names)), "schema object names must be unique"
+
+
+def test_a_dropped_object_was_created_by_an_earlier_migration():
+    for m in MIGRATIONS:
+        earlier = {s.split()[2] for e in MIGRATIONS if e.version < m.version for s in e.statements
+                   if s.startswith("CREATE CONSTRAINT")}
+        for s in m.statements:
+            if s.startswith("DROP CONSTRAINT"):
+                assert s.split()[2] in earlier, s
+
+
+@pytest.mark.parametrize(("label", "props"), [
+    ("AccessRecord", r"\(n\.chain, n\.seq\)"), ("AuditHead", r"n\.chain"), ("AuditAnchor", r"n\.seq"),
+    ("AnchorEntry", r"\(n\.anchor, n\.chain\)"), ("AnchorHead", r"n\.name"),
+])
+def test_the_access_logs_chains_and_anchors_have_their_keys(label, props):
+    pattern = rf"CREATE CONSTRAINT \w+ IF NOT EXISTS FOR \(n:{label}\) REQUIRE {props} IS UNIQUE"
+    assert any(re.fullmatch(pattern, s) for s in ALL)
+
+
+def test_seq_is_unique_per_chain_not_in_the_whole_log():
+    assert "DROP CONSTRAINT access_record_seq IF EXISTS" in MIGRATIONS[6].statements
+    assert MIGRATIONS[6].version == 7
 
 
 def test_checksum_follows_the_text():
