@@ -112,8 +112,9 @@ def migrate_graph(settings: Settings) -> None:
             done = upgrade_legacy(driver, settings.neo4j_database,
                                   AuditKeys(settings.audit_keys, settings.active_audit_key))
         except ChainBroken as exc:
-            # The stack still starts: `audit verify` needs the servers up to investigate. Meanwhile every read that
-            # must be recorded is refused (an unsigned head is not built on), so nothing goes unlogged.
+            # The stack still starts: `audit verify` needs the servers up to investigate. The old chain stays as it
+            # is (unsealed, never built on); reads of a subject whose own chain is broken are refused, so nothing
+            # goes unlogged.
             bad = exc.verdict.record
             log.error("access log NOT upgraded: its legacy chain is already broken (see `flask --app wsgi audit "
                       "upgrade`)", reason=exc.verdict.reason, seq=bad.seq if bad else None)

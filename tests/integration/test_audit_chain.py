@@ -247,8 +247,8 @@ def test_a_broken_legacy_log_is_refused_and_left_as_it_was(app, pid, driver, set
 
 
 def test_the_run_commands_migrate_step_upgrades_a_legacy_log(app, pid, driver, settings):
-    from web.stack import _migrate
+    from web.stack import migrate_graph
 
     write_legacy(driver, settings, pid, 3)
-    _migrate(settings)
+    migrate_graph(settings)
     assert verify(app) == (0, intact(3))
