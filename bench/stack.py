@@ -181,6 +181,8 @@ def environment(neo4j_uri: str, redis_url: str, sandbox_port: int, web_port: int
         "LIFECYCLE_INDEX_KEY": base64.b64encode(b"i" * 32).decode(), "LOG_JSON": "false",
         "LIFECYCLE_AUDIT_KEYS": "a1:" + base64.b64encode(b"a" * 32).decode(),
         "PYTHONUNBUFFERED": "1",
+        # the delivery knobs, when the caller sets them (to measure a batch size or an in-flight count)
+        **{k: os.environ[k] for k in ("DELIVERY_BATCH", "DELIVERY_IN_FLIGHT") if os.environ.get(k)},
     }
 
 

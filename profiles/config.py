@@ -80,7 +80,7 @@ class Settings:
     quiet_hours: str = "22:00-08:00"  # default for persons who did not choose their own
     daily_cap: int = 3  # push messages (SMS + e-mail) per recipient per local day
     scan_partitions: int = 8
-    delivery_batch: int = 100
+    delivery_batch: int = 500  # notices per delivery job: a job's fixed reads and writes are paid per batch
     delivery_threads: int = 8
     # one worker keeps this many SMS sends waiting on the provider at once (latency-bound, not core-bound)
     delivery_in_flight: int = 64
@@ -198,7 +198,7 @@ class Settings:
             quiet_hours=_quiet_hours(e, "QUIET_HOURS", "22:00-08:00"),
             daily_cap=_int(e, "NOTIFY_DAILY_CAP", 3, lo=1, hi=100),
             scan_partitions=_choice_int(e, "SCAN_PARTITIONS", (1, 2, 4, 8, 16), 8),
-            delivery_batch=_int(e, "DELIVERY_BATCH", 100, lo=1, hi=5000),
+            delivery_batch=_int(e, "DELIVERY_BATCH", 500, lo=1, hi=5000),
             delivery_threads=_int(e, "DELIVERY_THREADS", 8, lo=1, hi=64),
             delivery_in_flight=_int(e, "DELIVERY_IN_FLIGHT", 64, lo=1, hi=1024),
             sms_rate_limit=_float(e, "SMS_RATE_LIMIT", 0.0, lo=0.0, hi=100000.0,
