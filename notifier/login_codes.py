@@ -18,8 +18,10 @@ from dataclasses import asdict, dataclass
 import structlog
 
 from graph.subjects import ID_KIND
+from notifier.sending import send_one_sms
 from notifier.services import Services, current
 from notifier.sms import SmsError
+from notifier.throttle import Throttled
 from profiles.errors import NotFound
 from profiles.otp import MAX_ATTEMPTS, digest, matches, new_code
 from profiles.privacy import mask_phone
@@ -100,10 +102,10 @@ def send_code(token: str) -> None:
     text = TEXTS.get(found.lang, TEXTS["zh_CN"]).format(sender=services.settings.sms_sender, code=code,
                                                         minutes=ttl // 60)
     try:
-        services.sms.send(phone, text)
-    except SmsError as exc:
+        send_one_sms(services, phone, text)
+    except (SmsError, Throttled) as exc:
         services.redis.delete(key)
-        log.warning("login_code_not_sent", to=mask_phone(phone), code=exc.code)
+        log.warning("login_code_not_sent", to=mask_phone(phone), code=getattr(exc, "code", None) or str(exc))
         return
     log.info("login_code_sent", kind=found.kind, to=mask_phone(phone))
 

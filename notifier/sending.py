@@ -60,3 +60,18 @@ def _mail_one(services: Services, n: Notice, contact: Contact, reminder: Callabl
                                         f"<{n.nid}@lifecycle>"), None
     except EmailError as exc:
         return False, None, exc
+
+
+def send_one_sms(services: Services, to: str, text: str) -> str:
+    """One SMS outside a delivery batch (a sign-in code), within the same provider limits as the batches: the code
+    waits its turn (at most notifier.throttle's bound) rather than be refused with 20429. SmsError or Throttled."""
+    s = services.settings
+    throttle = Throttle(services.redis, s.sms_rate_limit, s.sms_max_concurrency, services.sms.timeout)
+    if not throttle.active:
+        return services.sms.send(to, text)
+
+    async def within_limits() -> str:
+        async with throttle.turn():
+            return services.sms.send(to, text)
+
+    return asyncio.run(within_limits())

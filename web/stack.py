@@ -89,6 +89,8 @@ def service_children(settings: Settings, environ: dict[str, str], workers: int) 
 def gunicorn_argv(settings: Settings, host: str, port: int, control_socket: Path) -> list[str]:
     return [sys.executable, "-m", "gunicorn", "--workers", str(settings.web_workers), "--bind", f"{host}:{port}",
             "--graceful-timeout", "5",
+            # X-Forwarded-* is ProxyFix's to believe (PROXY_HOPS), not gunicorn's (it trusts them from 127.0.0.1)
+            "--forwarded-allow-ips", "",
             "--access-logfile", "-", "--logger-class", "web.access_log.AccessLog",  # query values masked
             # the default control socket lives in $HOME: two stacks on one machine would fight over it
             "--control-socket", str(control_socket), "wsgi:app"]

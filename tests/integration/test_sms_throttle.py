@@ -72,3 +72,23 @@ def test_no_limits_touch_nothing_in_redis(connection):
 
     asyncio.run(scenario())
     assert not throttle.active and connection.keys("lifecycle:sms:*") == []
+
+
+def test_a_single_sms_outside_a_batch_takes_its_turn_under_the_rate_limit(live_environ):
+    """Sign-in codes go out one at a time (notifier.sending.send_one_sms) yet within the same shared rate: at one
+    message per 100 s, the first is sent at once and the second, 100 s away, is refused as Throttled before it
+    reaches the provider (which would have answered 20429)."""
+    from notifier.sandbox import Sandbox
+    from notifier.sending import send_one_sms
+    from tests.integration.notify_helpers import SID, TOKEN, notify_services
+
+    box = Sandbox("127.0.0.1", 0, SID, TOKEN).start()
+    services = notify_services(live_environ, box.url, SMS_RATE_LIMIT="0.01")
+    try:
+        assert send_one_sms(services, "+8613800138000", "【禅城区政务服务】验证码 123456").startswith("SM")
+        with pytest.raises(Throttled):
+            send_one_sms(services, "+8613800138001", "【禅城区政务服务】验证码 654321")
+        assert [m["to"] for m in box.messages()] == ["+8613800138000"]
+    finally:
+        services.close()
+        box.stop()
