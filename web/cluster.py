@@ -39,6 +39,19 @@ class Topology:
     workers: int = 3
 
 
+def topology_from(environ: dict[str, str]) -> Topology:
+    """PORT, and CLUSTER_WEB_PORTS, CLUSTER_REDIS_PORTS (the master first), CLUSTER_SENTINEL_PORTS as comma lists, to
+    run beside something that holds the defaults (a test picks free ports)."""
+    def ports(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(int(p) for p in environ[name].split(",")) if environ.get(name) else default
+
+    base = Topology()
+    return Topology(public_port=int(environ.get("PORT") or base.public_port),
+                    web_ports=ports("CLUSTER_WEB_PORTS", base.web_ports),
+                    redis_ports=ports("CLUSTER_REDIS_PORTS", base.redis_ports),
+                    sentinel_ports=ports("CLUSTER_SENTINEL_PORTS", base.sentinel_ports))
+
+
 def cluster_environment(topology: Topology, password: str) -> dict[str, str]:
     """What every child of the cluster sees on top of the operator's environment."""
     return {
@@ -95,7 +108,7 @@ def banner(settings: Settings, topology: Topology, seconds: float) -> str:
 def main() -> int:
     from notifier.logs import process_settings
 
-    topology = Topology(public_port=int(os.environ.get("PORT") or 8000))
+    topology = topology_from(dict(os.environ))
     password = secrets.token_urlsafe(24)  # the Redis group is fresh on every start: so is its password
     os.environ.update(cluster_environment(topology, password))
     settings = process_settings()
