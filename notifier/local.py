@@ -54,6 +54,24 @@ class TlsFiles:
         return {"ssl": True, "ssl_ca_certs": str(self.ca), "ssl_cert_reqs": "required"}
 
 
+def await_ping(process: subprocess.Popen, client: redis.Redis, timeout: float, what: str, log_file: Path) -> None:
+    """Until `client` gets an answer from the server `process` runs: ServerFailed if it exits first or is not ready in
+    time (the caller stops it)."""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise ServerFailed(f"{what} exited with status {process.returncode} (see {log_file})")
+            try:
+                if client.ping():
+                    return
+            except (redis.ConnectionError, redis.TimeoutError, redis.exceptions.BusyLoadingError):
+                time.sleep(0.05)
+    finally:
+        client.close()
+    raise ServerFailed(f"{what} was not ready within {timeout:.0f} s (see {log_file})")
+
+
 @dataclass
 class LocalRedis:
     """One redis-server on 127.0.0.1:`port` with its files in `directory`; `persistent` keeps an append-only file.
@@ -109,22 +127,13 @@ class LocalRedis:
         cmd = [binary, "--bind", "127.0.0.1", "--dir", str(self.directory), "--daemonize", "no",
                "--protected-mode", "yes", "--pidfile", "", *durability, *self.server_args()]
         self.process = spawn(cmd, self.log_file, self.environ)
-        client = self.client(socket_connect_timeout=0.5, socket_timeout=0.5)
-        deadline = time.monotonic() + timeout
         try:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    code, self.process = self.process.returncode, None
-                    raise ServerFailed(f"The local Redis exited with status {code} (see {self.log_file})")
-                try:
-                    if client.ping():
-                        return self.url
-                except (redis.ConnectionError, redis.TimeoutError, redis.exceptions.BusyLoadingError):
-                    time.sleep(0.05)
-        finally:
-            client.close()
-        self.stop()
-        raise ServerFailed(f"The local Redis was not ready within {timeout:.0f} s (see {self.log_file})")
+            await_ping(self.process, self.client(socket_connect_timeout=0.5, socket_timeout=0.5), timeout,
+                       "The local Redis", self.log_file)
+        except ServerFailed:
+            self.stop()
+            raise
+        return self.url
 
     def kill(self) -> None:
         """SIGKILL, as a crash or a lost machine: nothing is saved, no goodbye to replicas or sentinels."""

@@ -15,7 +15,7 @@ from pathlib import Path
 import redis
 
 from graph.processes import PrerequisiteMissing, ServerFailed, port_is_open, spawn, terminate
-from notifier.local import LocalRedis, TlsFiles
+from notifier.local import LocalRedis, TlsFiles, await_ping
 
 
 def find_redis_sentinel(path: str) -> str:
@@ -91,22 +91,12 @@ class LocalSentinel:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.config_file.write_text(self.config())
         self.process = spawn([binary, str(self.config_file)], self.log_file, self.environ)
-        client = self.client(socket_connect_timeout=0.5, socket_timeout=0.5)
-        deadline = time.monotonic() + timeout
         try:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    code, self.process = self.process.returncode, None
-                    raise ServerFailed(f"A sentinel exited with status {code} (see {self.log_file})")
-                try:
-                    if client.ping():
-                        return
-                except (redis.ConnectionError, redis.TimeoutError):
-                    time.sleep(0.05)
-        finally:
-            client.close()
-        self.stop()
-        raise ServerFailed(f"A sentinel was not ready within {timeout:.0f} s (see {self.log_file})")
+            await_ping(self.process, self.client(socket_connect_timeout=0.5, socket_timeout=0.5), timeout,
+                       "A sentinel", self.log_file)
+        except ServerFailed:
+            self.stop()
+            raise
 
     def master_state(self) -> dict:
         """What this sentinel knows of the master: address, flags, how many replicas and other sentinels."""
