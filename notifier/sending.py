@@ -4,8 +4,9 @@ core-bound) and within the provider's limits shared by all workers; e-mail on a 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from notifier.email import EmailError
 from notifier.services import Services
@@ -14,7 +15,20 @@ from notifier.templates import Reminder, render
 from notifier.throttle import Throttle, Throttled
 from profiles.notices import Contact, Notice
 
+T = TypeVar("T")
+
 Result = tuple[bool, str | None, Exception | None]  # sent?, the provider's id, the error that stopped it
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run`, also from a thread whose own loop is running (a job run inside a program that has one, as a
+    browser test driving Playwright does): there the coroutine gets a loop of its own in a helper thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        return helper.submit(asyncio.run, coroutine).result()
 
 
 def send_all(services: Services, notices: list[Notice], contacts: dict[str, Contact],
@@ -24,7 +38,7 @@ def send_all(services: Services, notices: list[Notice], contacts: dict[str, Cont
     with ThreadPoolExecutor(max_workers=services.settings.delivery_threads) as pool:
         mailed = {n.nid: pool.submit(_mail_one, services, n, contacts[n.recipient_id], reminder)
                   for n in notices if n.channel != "sms"}
-        sent = asyncio.run(_send_texts(services, texts, contacts, reminder)) if texts else {}
+        sent = _run(_send_texts(services, texts, contacts, reminder)) if texts else {}
         return sent | {nid: future.result() for nid, future in mailed.items()}
 
 
@@ -74,4 +88,4 @@ def send_one_sms(services: Services, to: str, text: str) -> str:
         async with throttle.turn():
             return services.sms.send(to, text)
 
-    return asyncio.run(within_limits())
+    return _run(within_limits())

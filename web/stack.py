@@ -78,7 +78,10 @@ def service_children(settings: Settings, environ: dict[str, str], workers: int) 
                         "--dir", str(settings.var_dir / "mail")], environ)
         children.append(Child("mail sink", sink.start, sink.stop, sink.alive))
     for slot in range(1, workers + 1):  # each its own child: restarted alone, SIGKILLed if we die
-        worker = Command([sys.executable, "-m", "notifier.worker", "--slot", str(slot)], environ,
+        # RQ's scheduler (enqueue_at jobs: retries, quiet hours) in the first worker only: started together, several
+        # would race for its per-queue locks in different orders and could split the queues between them
+        only = [] if slot == 1 else ["--no-scheduler"]
+        worker = Command([sys.executable, "-m", "notifier.worker", "--slot", str(slot), *only], environ,
                          death_signal=signal.SIGKILL)
         children.append(Child(f"worker-{slot}", worker.start, worker.stop, worker.alive, pid=worker.pid))
     cron = Command([sys.executable, "-m", "notifier.cron"], environ, death_signal=signal.SIGKILL)

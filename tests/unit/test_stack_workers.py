@@ -10,7 +10,8 @@ def test_workers_setting_makes_one_child_per_worker_with_its_own_slot():
     children = build_children(settings, {})
     workers = [c for c in children if c.name.startswith("worker")]
     assert [c.name for c in workers] == ["worker-1", "worker-2", "worker-3"]
-    assert [c.start.__self__.argv[-2:] for c in workers] == [["--slot", "1"], ["--slot", "2"], ["--slot", "3"]]
+    assert [c.start.__self__.argv[3:] for c in workers] == [
+        ["--slot", "1"], ["--slot", "2", "--no-scheduler"], ["--slot", "3", "--no-scheduler"]]  # RQ's scheduler in one
     assert [c.name for c in children].count("scheduler") == 1  # the cron scheduler runs once, whatever WORKERS is
     names = worker_names(children)  # before they start: no pid yet
     assert len(names) == 3 and [n.split("-w")[-1] for n in names] == ["1-0", "2-0", "3-0"]
