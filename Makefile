@@ -67,6 +67,8 @@ browser-deps:
 	  echo "error: the browser tests need$$missing (Debian: sudo apt-get install$$missing), then run make test again." >&2; \
 	  exit 1; \
 	fi
+	@command -v npm >/dev/null 2>&1 || { echo "error: the browser tests need npm (Node.js) for axe-core (Debian: sudo apt-get install npm)." >&2; exit 1; }
+	@[ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error
 
 # The scale-out tests and `make cluster` run Redis with Sentinel and a load balancer, on loopback.
 cluster-deps:

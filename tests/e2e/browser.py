@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 from graph.processes import free_port
 from notifier.sandbox import Sandbox
 from profiles.config import PROJECT_ROOT
+from tests.e2e.pagecheck import page_problems
 from tests.integration.pages_helpers import SID, TOKEN, pages_app, send_codes
 
 CHROMIUM = "/usr/bin/chromium"
@@ -113,7 +114,7 @@ _ACCESSIBILITY = """() => {
 
 
 def screenshot(page, name: str) -> Path:
-    problems = page.evaluate(_ACCESSIBILITY) + page.evaluate("window.__cspBlocked || []")
+    problems = page.evaluate(_ACCESSIBILITY) + page.evaluate("window.__cspBlocked || []") + page_problems(page)
     assert not problems, f"{name}: {problems}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
