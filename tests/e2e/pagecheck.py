@@ -12,7 +12,7 @@ from profiles.config import PROJECT_ROOT
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SEVERE = ("serious", "critical")
 
-# An element may be wider than the viewport only inside a frame marked `.scroll-frame` that holds a visible
+# An element may be wider than the viewport only inside a frame marked `.scroll-frame` that, when it scrolls, shows a
 # `.scroll-cue` (a sentence saying it scrolls); the frame itself must fit. Content cut by overflow hidden/clip or
 # by an ellipsis counts as clipped.
 _WIDTH = """() => {
@@ -26,7 +26,8 @@ _WIDTH = """() => {
     const frame = el.parentElement && el.parentElement.closest(".scroll-frame");
     if (frame) {
       const cue = frame.querySelector(".scroll-cue");
-      if (!cue || !visible(cue)) problems.push("scroll frame without a visible cue: " + describe(frame));
+      const scrolls = frame.scrollWidth > frame.clientWidth + 1;
+      if (scrolls && !(cue && visible(cue))) problems.push("scrolls without a visible cue: " + describe(frame));
       continue;
     }
     const r = el.getBoundingClientRect();
