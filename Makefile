@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test bench cluster deps system-deps browser-deps bench-deps cluster-deps lint clean
+.PHONY: run test screenshots bench cluster deps system-deps browser-deps bench-deps cluster-deps lint clean
 .DEFAULT_GOAL := run
 
 run: deps
@@ -19,6 +19,10 @@ cluster: deps cluster-deps
 test: deps browser-deps bench-deps cluster-deps
 	@$(PY) -m ruff check --quiet .
 	@$(PY) -m pytest $(PYTEST_ARGS)
+
+# The README's screenshots, taken again by the browser tests that show those pages (docs/screenshots).
+screenshots: deps browser-deps
+	@README_SCREENSHOTS=1 $(PY) -m pytest -q tests/e2e/test_every_page.py
 
 # The whole district benchmark, by hand (1 h 40 min at the default 1 100 000 persons; BENCH_ARGS to change it).
 bench: deps bench-deps

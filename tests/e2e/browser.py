@@ -113,10 +113,19 @@ _ACCESSIBILITY = """() => {
 }"""
 
 
+# The README shows these photographs; `make screenshots` runs the browser tests with README_SCREENSHOTS=1, which
+# writes them to docs/screenshots as well (a normal run leaves the tree alone).
+README_SHOTS = {"personal-page.zh-CN", "officer-prefill.en"}
+README_DIR = PROJECT_ROOT / "docs" / "screenshots"
+
+
 def screenshot(page, name: str) -> Path:
     problems = page.evaluate(_ACCESSIBILITY) + page.evaluate("window.__cspBlocked || []") + page_problems(page)
     assert not problems, f"{name}: {problems}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    if name in README_SHOTS and os.environ.get("README_SCREENSHOTS") == "1":
+        README_DIR.mkdir(parents=True, exist_ok=True)
+        (README_DIR / path.name).write_bytes(path.read_bytes())
     return path
