@@ -5,6 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from flask import Flask, abort, jsonify, request
+from flask_wtf.csrf import CSRFError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ReadOnlyError as RedisReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -73,10 +74,34 @@ def is_page() -> bool:
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) != "application/json"
 
 
+def _session_ended():
+    """A form on a signed-in page posted without its session (the cookie with the CSRF token is gone, or Redis
+    forgot the session): not a bare 400, but "your session ended", sign in, and back to the form's page. The sign-in
+    forms themselves keep the 400 page: there is no session to have ended there."""
+    from web.pages import sessions
+    from web.pages.guards import kind_of_path, session_ended
+
+    if request.blueprint == "login" or request.method != "POST" or sessions.current() is not None:
+        return None
+    return session_ended(kind_of_path(request.path))
+
+
 def error_page(code: int, exc: HTTPException):
-    """The error as a page in the visitor's language; a 429 says when to try again."""
+    """The error as a page in the visitor's language; a 429 says in plain words how long to wait (from the limit's
+    reset; Retry-After says the same to programs) and leads back to the sign-in page it came from."""
     from flask import render_template
 
+    from web.pages.limits import plain_wait, wait_seconds
+
+    if isinstance(exc, CSRFError):  # here, not in a handler of its own: flask-smorest's handler answers errors too
+        ended = _session_ended()
+        if ended is not None:
+            return ended
     headers = extra_headers(exc)
-    retry = next((v for k, v in headers if k == "Retry-After"), None)
-    return render_template("error.html", code=code, retry_after=retry), code, headers
+    wait, back = None, None
+    if code == 429:
+        seconds = wait_seconds()
+        wait = plain_wait(seconds) if seconds else None
+        if request.blueprint == "login":  # every limited route is a sign-in page, or the code page's resend
+            back = "/login/code" if request.endpoint == "login.resend" else request.full_path.rstrip("?")
+    return render_template("error.html", code=code, wait=wait, back=back), code, headers

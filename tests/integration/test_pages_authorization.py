@@ -27,7 +27,7 @@ from tests.integration.pages_helpers import (
 
 PAGE_BLUEPRINTS = ("login", "citizen", "links", "enterprise", "officer")
 PUBLIC = {"login.index", "login.citizen", "login.business", "login.officer", "login.code", "login.language",
-          "login.logout"}
+          "login.logout", "login.resend", "login.session_left", "login.session_extend", "login.favicon"}
 # Where an officer states the purpose for a linked record: a form, never the record (checked apart below).
 PURPOSE_DOORS = {"officer.open_record"}
 LOGIN_OF = {"citizen": "/login", "links": "/login", "enterprise": "/biz/login", "officer": "/officer/login"}

@@ -157,7 +157,10 @@ def cookie_payload(app, client) -> dict:
 
 
 def without_token(page: str) -> str:
-    return re.sub(r'name="csrf_token" value="[^"]+"', "", page)
+    """The page without what differs by the second it was asked for, not by the number: the CSRF token, and when a
+    new code may be asked for (the countdown's seconds and the clock time)."""
+    page = re.sub(r'name="csrf_token" value="[^"]+"', "", page)
+    return re.sub(r'data-resend-in="\d+"|\d\d:\d\d:\d\d', "", page)
 
 
 def test_a_known_and_an_unknown_number_get_the_same_answer_page_and_cookie(app, svc, sandbox):

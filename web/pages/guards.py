@@ -10,7 +10,8 @@ from datetime import date, datetime
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
 
 from profiles.models import Actor
 from web.pages import sessions
@@ -21,6 +22,7 @@ from web.usecases.subjects import SubjectRef
 PURPOSE_TTL_S = 30 * 60  # a stated purpose covers the officer's pages of that record for this long
 MAX_PURPOSE = 200
 LOGIN_ENDPOINTS = {"citizen": "login.citizen", "business": "login.business", "officer": "login.officer"}
+HOME_ENDPOINTS = {"citizen": "citizen.home", "business": "enterprise.home", "officer": "officer.home"}
 
 
 def services():
@@ -47,13 +49,41 @@ def safe_next(target: str | None, default: str) -> str:
     return cleaned
 
 
+def form_page() -> str | None:
+    """The page a posted form was on (its Referer, sent for this site only: the Referrer-Policy is same-origin),
+    as a path on this site, or None."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host:
+        return None
+    return safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else ""), "") or None
+
+
+def kind_of_path(path: str) -> str:
+    """Whose sign-in a path on this site needs: the enterprise pages, the officer console, or a citizen's."""
+    if path.startswith("/biz"):
+        return "business"
+    return "officer" if path.startswith("/officer") else "citizen"
+
+
+def session_ended(kind: str):
+    """A form posted after the session ended: nothing was done; sign in again and come back to the form's page
+    (a GET of it: a post-only address has no page to come back to), else to their home page."""
+    flash(_("Your session had ended, so what you sent was not saved. Sign in again to go back to the page; "
+            "you may need to fill in the form again."), "error")
+    back = form_page() or url_for(HOME_ENDPOINTS[kind])
+    return redirect(url_for(LOGIN_ENDPOINTS[kind], next=back), code=303)
+
+
 def signed_in(kind: str, roles: tuple[str, ...] = ()) -> Callable:
-    """The view needs a visitor of this kind (and, for officers, one of these roles); others go to sign in."""
+    """The view needs a visitor of this kind (and, for officers, one of these roles); others go to sign in, and
+    come back to this page after (or, for a form posted once the session has ended, to the form's page)."""
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def guarded(*args, **kwargs):
             visitor = sessions.current()
             if visitor is None or visitor.kind != kind:
+                if visitor is None and request.method == "POST":
+                    return session_ended(kind)
                 return redirect(url_for(LOGIN_ENDPOINTS[kind], next=request.full_path.rstrip("?")), code=303)
             if roles and visitor.role not in roles:
                 refuse(403, f"role {visitor.role} may not use {request.endpoint}")

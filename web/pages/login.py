@@ -3,22 +3,31 @@ representative, officers by password; the language switch. Rate-limited per addr
 
 from __future__ import annotations
 
+import re
+import time
 import unicodedata
+from datetime import UTC, datetime
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import format_time, get_locale
 from flask_babel import gettext as _
 
 from notifier import login_codes
 from profiles.identifiers import InvalidIdentifier, parse_resident_id, parse_uscc
 from web.pages import sessions
-from web.pages.guards import safe_next, services, today
+from web.pages.guards import LOGIN_ENDPOINTS, safe_next, services, today
 from web.pages.i18n import LANGUAGES
 from web.pages.limits import limiter
 from web.usecases.accounts import sign_in_officer
 
 bp = Blueprint("login", __name__)
 HOME = {"citizen": "citizen.home", "business": "enterprise.home", "officer": "officer.home"}
+
+
+@bp.app_context_processor
+def _page_frame() -> dict:
+    """What base.html's frame needs on every page: the session clock, and where each kind of visitor signs in."""
+    return {"session_seconds_left": sessions.seconds_left, "login_endpoints": LOGIN_ENDPOINTS}
 
 
 def _per_address() -> str:
@@ -34,7 +43,7 @@ def _account_key() -> str:
     parsed, canonical ID number (by its blind index) or credit code, the officer's name as it is matched, or — for
     a code — the pending sign-in kept on the server, never anything posted with it."""
     endpoint = request.endpoint
-    if endpoint == "login.code":
+    if endpoint in ("login.code", "login.resend"):
         found = _pending()
         return "account:" + (found.account if found else "none")
     if endpoint == "login.officer":
@@ -78,32 +87,76 @@ def _ask_for_code(kind: str, field: str):
     account = _typed_account(kind)
     if account is None:
         return _form("login/identifier.html", 422, kind=kind, typed=request.form.get(field, ""),
-                     errors={field: _(g.typed_error)})
-    previous = _pending()
-    if previous is not None:
-        login_codes.forget(services(), previous)
-    found = login_codes.begin(services(), kind, account, safe_next(request.args.get("next"), ""),
-                              str(get_locale() or "zh_CN"))
-    session["pending"] = found.token
+                     errors={field: _(g.typed_error)}, waiting=_waiting())
+    _send_code(kind, account, safe_next(request.args.get("next"), ""))
     return redirect(url_for("login.code"), code=303)
 
 
+def _send_code(kind: str, account: str, next_path: str) -> None:
+    previous = _pending()
+    if previous is not None:
+        login_codes.forget(services(), previous)
+    found = login_codes.begin(services(), kind, account, next_path, str(get_locale() or "zh_CN"))
+    session["pending"] = found.token
+    services().redis.set(RESEND + found.token, time.time() + _resend_after(), ex=2 * services().settings.otp_ttl_s)
+
+
+# Asking for a code, first or again, is one limit: a resend is not a way round the first code's limits.
+_address_limit = limiter.shared_limit(_per_address, scope="login-code-request", methods=["POST"])
+_account_limit = limiter.shared_limit(_per_account, scope="login-code-request", key_func=_account_key,
+                                      methods=["POST"])
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_per_address, methods=["POST"])
-@limiter.limit(_per_account, key_func=_account_key, methods=["POST"])
+@_address_limit
+@_account_limit
 def citizen():
     if request.method == "GET":
-        return _form("login/identifier.html", kind="citizen")
+        return _form("login/identifier.html", kind="citizen", waiting=_waiting())
     return _ask_for_code("citizen", "id_number")
 
 
 @bp.route("/biz/login", methods=["GET", "POST"])
-@limiter.limit(_per_address, methods=["POST"])
-@limiter.limit(_per_account, key_func=_account_key, methods=["POST"])
+@_address_limit
+@_account_limit
 def business():
     if request.method == "GET":
-        return _form("login/identifier.html", kind="business")
+        return _form("login/identifier.html", kind="business", waiting=_waiting())
     return _ask_for_code("business", "uscc")
+
+
+_NOTICE_LINK = re.compile(r"/n/[A-Za-z0-9_-]+")
+
+
+def _waiting() -> bool:
+    """Whether the visitor came from a reminder's link (/n/<nid>): the page says a prefilled application waits,
+    and nothing about what it is before sign-in."""
+    return bool(_NOTICE_LINK.fullmatch(safe_next(request.args.get("next"), "")))
+
+
+# --- the code page: tries left, and a new code after a wait the server keeps -----------------------------------
+RESEND = "pages:resend-at:"  # pending token -> when (epoch seconds) a new code may be asked for
+
+
+def _resend_after() -> int:
+    return int(current_app.config.get("LOGIN_RESEND_AFTER_S", 60))
+
+
+def _resend_at(found: login_codes.PendingSignIn) -> float:
+    """When a new code may be asked for: a while after the last one, or — once the wrong tries are used up — when
+    the account's wrong tries are forgotten (no code is sent before that anyway)."""
+    redis = services().redis
+    at = float(redis.get(RESEND + found.token) or 0)
+    if login_codes.tries_left(services(), found.account) == 0:
+        at = max(at, time.time() + max(0, redis.ttl(login_codes.TRIES + found.account)))
+    return at
+
+
+def _code_page(found: login_codes.PendingSignIn, status: int = 200, **context):
+    at = _resend_at(found)
+    return _form("login/code.html", status, pending=found, resend_at=int(at),
+                 resend_wait=max(0, int(at - time.time() + 0.999)),
+                 resend_clock=format_time(datetime.fromtimestamp(at, UTC), "HH:mm:ss"), **context)
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -115,14 +168,17 @@ def code():
         session.pop("pending", None)
         return redirect(url_for("login.citizen"), code=303)
     if request.method == "GET":
-        return _form("login/code.html", pending=found)
+        return _code_page(found)
     typed = request.form.get("code", "").strip()
     if not typed.isdigit() or len(typed) != 6:
-        return _form("login/code.html", 422, pending=found, errors={"code": _("six digits")})
+        return _code_page(found, 422, errors={"code": _("Enter the six digits of the code.")})
     login = login_codes.check(services(), found, typed)
     if login is None:
-        return _form("login/code.html", 422, pending=found,
-                     errors={"code": _("wrong or expired; check the message or ask for a new code")})
+        left = login_codes.tries_left(services(), found.account)
+        message = (_("The code is wrong or has expired. Tries left: %(left)s.", left=left) if left else
+                   _("The code is wrong or has expired, and that was the last try: ask for a new code when the "
+                     "page allows it."))
+        return _code_page(found, 422, errors={"code": message}, tries_left=left)
     parts = login.split(":")
     if parts[0] == "citizen":
         person = services().subjects.get_person(parts[1])
@@ -131,6 +187,23 @@ def code():
         entity = services().subjects.get_entity(parts[1])
         sessions.start("business", entity.name, eid=entity.eid, pid=parts[2])
     return redirect(safe_next(found.next, url_for(HOME[found.kind])), code=303)
+
+
+@bp.route("/login/code/resend", methods=["POST"])
+@_address_limit
+@_account_limit
+def resend():
+    """A new code for the same sign-in (same account, same page to land on), not before the server allows it."""
+    found = _pending()
+    if found is None:
+        session.pop("pending", None)
+        return redirect(url_for("login.citizen"), code=303)
+    if time.time() < _resend_at(found):
+        page, status = _code_page(found, 429, too_early=True)
+        return page, status, {"Retry-After": str(max(1, int(_resend_at(found) - time.time() + 0.999)))}
+    _send_code(found.kind, found.account, found.next)
+    flash(_("A new code is on its way. The earlier code no longer works."), "info")
+    return redirect(url_for("login.code"), code=303)
 
 
 # --- officers ---------------------------------------------------------------------------------------------------
@@ -165,6 +238,7 @@ def logout():
     visitor = sessions.current()
     sessions.end()
     kind = visitor.kind if visitor else "citizen"
+    flash(_("You have signed out. You can sign in again on this page."), "info")
     return redirect(url_for(LOGIN_PAGES[kind]), code=303)
 
 
@@ -177,6 +251,25 @@ def language(code: str):
     if code in LANGUAGES:
         session["lang"] = code
     return redirect(safe_next(request.args.get("next"), "/"), code=303)
+
+
+# --- the session clock: read by web/static/session.js, which warns before the session ends -----------------------
+@bp.route("/session")
+def session_left():
+    """Seconds left in this session, without restarting its clock (another tab may have used it meanwhile)."""
+    return jsonify(seconds_left=sessions.seconds_left())
+
+
+@bp.route("/session/extend", methods=["POST"])
+def session_extend():
+    """"Stay signed in": any request of the signed-in visitor restarts the idle clock; this one does only that."""
+    sessions.current()
+    return jsonify(seconds_left=sessions.seconds_left())
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 @bp.route("/")

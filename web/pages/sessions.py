@@ -99,6 +99,19 @@ def current() -> Visitor | None:
     return visitor
 
 
+def seconds_left() -> int:
+    """How long this browser's session has left before it idles out (0 when there is none), without restarting
+    the clock: the warning before the end asks this, and asking must not keep a session alive."""
+    sid = session.get("sid")
+    if not isinstance(sid, str):
+        return 0
+    return max(0, int(_redis().ttl(_PREFIX + sid)))
+
+
+def idle_seconds() -> int:
+    return _idle()
+
+
 def end() -> None:
     _end_on_server()
     lang = session.get("lang")
