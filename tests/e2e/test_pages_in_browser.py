@@ -67,7 +67,8 @@ def test_a_citizen_signs_in_sees_the_reminder_submits_the_prefilled_renewal_and_
     due = page.locator('.due-item[data-service="id_card_renewal"]')
     assert due.count() == 1 and "居民身份证" in due.inner_text()
     inbox = page.locator(".notice.unread")
-    assert inbox.count() >= 1 and "id_card_renewal" in page.content()
+    assert inbox.count() >= 1 and any("居民身份证有效期满换领" in card for card in inbox.all_inner_texts())
+    assert "id_card_renewal" not in page.locator("main").inner_text()  # the service's name, never its code
     assert me.id_number not in page.content()  # masked everywhere
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scroll
     screenshot(page, "personal-page.zh-CN")

@@ -68,8 +68,9 @@ def test_an_expiring_id_card_is_coming_up_with_its_reason_and_leaves_once_the_lo
     page = client.get("/me").get_data(as_text=True)
     coming = section(page, "coming-up")
     assert 'data-service="id_card_renewal"' in coming and "居民身份证有效期满换领" in coming
-    assert f"居民身份证将于 {(today + timedelta(days=30)).isoformat()} 到期" in coming  # why, in plain words
-    assert "剩余 30 天" in coming and "id_card_renewal@v1:expiry" in coming
+    expires = today + timedelta(days=30)
+    assert f"居民身份证将于 {expires.year}年{expires.month}月{expires.day}日 到期" in coming  # why, in plain words
+    assert "剩余 30 天" in coming and "@v1" not in coming and ":expiry" not in coming  # no rule id
     assert "居民户口簿" in coming and "档案中没有：请携带" in coming  # the household register is not on file
     assert me.id_number not in page and card.number not in page  # masked everywhere
     assert f"/me/p/{me.pid}/apply/id_card_renewal" in coming

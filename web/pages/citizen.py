@@ -15,11 +15,13 @@ from profiles.models import Application
 from web.pages import citizen_forms as forms
 from web.pages import citizen_life as life
 from web.pages import citizen_view as view
+from web.pages import citizen_words as words
 from web.pages.guards import acting_for, refuse, safe_next, services, signed_in, visitor
 from web.usecases.notices import mark_read
 
 bp = Blueprint("citizen", __name__, url_prefix="/me")
 links = Blueprint("links", __name__)  # /n/<nid>, outside /me: the short link in an SMS or e-mail
+bp.add_app_template_filter(words.long_date, "long_date")  # the citizen's templates show dates in their words
 
 
 @bp.route("")

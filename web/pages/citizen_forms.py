@@ -16,7 +16,7 @@ from profiles.prefill import FROM_ID_NUMBER, PrefilledField, PrefilledForm, pref
 from profiles.privacy import mask_birth_certificate_number, mask_email, mask_id_number, mask_phone, mask_text
 from web.pages import citizen_words as words
 from web.pages.applying import check_declared, snapshots_for, submit
-from web.pages.citizen_view import page_url, review_url
+from web.pages.citizen_view import page_url, review_url, split_checklist
 from web.pages.guards import services, today, visitor
 from web.pages.i18n import is_chinese
 from web.usecases.notices import set_preferences
@@ -81,16 +81,18 @@ def apply_form(pid: str, code: str, draft: str | None):
     if app is None:
         return _render(pid, code, draft, form, snapshot, related, raw, errors, 422)
     flash(_("Submitted: %(service)s. The decision is due by %(day)s.", service=words.service_name(code),
-            day=app.decide_by.isoformat() if app.decide_by else "—"), "success")
+            day=words.long_date(app.decide_by)), "success")
     return redirect(page_url(pid), code=303)
 
 
 def _render(pid, code, draft, form, snapshot, related, raw, errors, status=200):
     service = services().catalog.services[code]
+    rows = field_rows(form, snapshot, related, raw)
+    errors = explained(errors, rows)
     page = render_template("citizen/review.html", pid=pid, service=service, name=words.service_name(code),
                            department=words.text(service.department), draft=draft,
-                           fields=field_rows(form, snapshot, related, raw), materials=checklist(form),
-                           decision_date=form.decision_date, errors=errors,
+                           fields=rows, materials=checklist(form),
+                           promise=decision_promise(service.time_limit_days, form.decision_date), errors=errors,
                            confirmed=raw.get("confirm") == CONFIRM, back=page_url(pid),
                            provenances=[(p, words.provenance_explained(p))
                                         for p in ("issued", "verified", "declared", "missing")])
@@ -103,8 +105,8 @@ def field_rows(form: PrefilledForm, snapshot, related, raw: Mapping[str, str]) -
     fields = []
     for f in form.fields:
         value = raw.get(f.name, shown(f.value, f.source)) if not f.locked else shown(f.value, f.source)
-        if (f.source or "").endswith(".sex") and f.locked:
-            value = words.sex(value) or ""
+        if f.locked:
+            value = words.as_shown(value, f.source)
         fields.append({"name": f.name, "label": f.label_zh if is_chinese() else f.label_en, "value": value,
                        "locked": f.locked, "provenance": f.provenance,
                        "provenance_said": words.provenance(f.provenance),
@@ -112,9 +114,30 @@ def field_rows(form: PrefilledForm, snapshot, related, raw: Mapping[str, str]) -
     return fields
 
 
-def checklist(form: PrefilledForm) -> list[dict]:
-    return [{"name": m.name_zh if is_chinese() else m.name_en, "state": m.state,
-             "said": words.checklist_state(m.state), "expires_on": m.expires_on} for m in form.materials]
+def checklist(form: PrefilledForm) -> dict:
+    """{"bring": what to bring, "on_file": what is on file and need not be brought}."""
+    return split_checklist(form.materials)
+
+
+def decision_promise(limit: int, decision_date) -> str:
+    return _("Decided within %(days)s; expected by %(day)s.", days=words.working_days(limit),
+             day=words.long_date(decision_date))
+
+
+def explained(errors: Mapping[str, str], rows: list[dict]) -> dict[str, str]:
+    """Each field's error as a sentence naming the field, for the field and the summary at the top alike: "required"
+    alone does not say which of several fields is meant once it is a link in the summary."""
+    labels = {r["name"]: r["label"] for r in rows}
+    out = {}
+    for name in [*(r["name"] for r in rows if r["name"] in errors), *(n for n in errors if n not in labels)]:
+        error = errors[name]  # in the order of the page, so the summary reads top to bottom like the form
+        if name not in labels:
+            out[name] = error
+        elif error == _("required"):
+            out[name] = _("Please fill in: %(field)s", field=labels[name])
+        else:
+            out[name] = _("%(field)s: %(error)s", field=labels[name], error=error)
+    return out
 
 
 def _origin(f: PrefilledField, known: dict) -> str | None:
@@ -124,7 +147,7 @@ def _origin(f: PrefilledField, known: dict) -> str | None:
     m = known.get(f.material_id) if f.material_id else None
     if m is not None:
         return _("From the %(material)s issued on %(day)s", material=words.material_name(m.kind),
-                 day=m.issued_on.isoformat())
+                 day=words.long_date(m.issued_on))
     source = f.source or ""
     if source.startswith("parent."):
         return _("From the parent's record")
@@ -162,13 +185,14 @@ def check_preferences(typed: dict) -> tuple[Preferences | None, dict[str, str]]:
     """The rules of PUT /api/v1/persons/{pid}/preferences: known channels, each once; a known language; quiet
     hours as HH:MM-HH:MM or empty for the service's default. Opting out of SMS takes SMS off the channels."""
     errors = {}
-    for name in ("channel_1", "channel_2"):
-        if typed[name] not in ("", *PUSH_CHANNELS):
-            errors[name] = _("choose SMS, e-mail or none")
+    if typed["channel_1"] not in ("", *PUSH_CHANNELS):
+        errors["channel_1"] = _("Choose SMS, e-mail or none as your first choice")
+    if typed["channel_2"] not in ("", *PUSH_CHANNELS):
+        errors["channel_2"] = _("Choose SMS, e-mail or none as your second choice")
     if not errors and typed["channel_2"] and typed["channel_2"] == typed["channel_1"]:
-        errors["channel_2"] = _("already your first choice")
+        errors["channel_2"] = _("Your second choice is the same as your first: choose another channel or none")
     if typed["language"] not in LANGUAGES:
-        errors["language"] = _("choose Chinese or English")
+        errors["language"] = _("Choose Chinese or English as the language of reminders")
     quiet = typed["quiet_hours"]
     if quiet:
         start, sep, end = quiet.partition("-")
@@ -177,7 +201,7 @@ def check_preferences(typed: dict) -> tuple[Preferences | None, dict[str, str]]:
                 raise ValueError
             parse_quiet_hours(quiet)
         except ValueError:
-            errors["quiet_hours"] = _("must be HH:MM-HH:MM, e.g. 22:00-08:00")
+            errors["quiet_hours"] = _("Enter quiet hours as HH:MM-HH:MM, e.g. 22:00-08:00, or leave them empty")
     if errors:
         return None, errors
     channels = tuple(c for c in (typed["channel_1"], typed["channel_2"]) if c and not

@@ -4,6 +4,7 @@ it is open; correcting and resubmitting it when the department returned it for c
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from profiles.errors import Conflict
 from profiles.models import Application
@@ -11,7 +12,7 @@ from profiles.prefill import prefill
 from web.pages import application_life as life
 from web.pages import citizen_words as words
 from web.pages.applying import snapshots_for
-from web.pages.citizen_forms import checklist, field_rows, shown, unmasked
+from web.pages.citizen_forms import checklist, explained, field_rows, shown, unmasked
 from web.pages.citizen_view import page_url, review_url
 from web.pages.guards import services, today, visitor
 from web.pages.i18n import is_chinese
@@ -26,15 +27,21 @@ def page(pid: str, app: Application, *, correction=None, raw: dict | None = None
     service = services().catalog.services.get(app.service)
     labels = {f.name: (f.label.zh if is_chinese() else f.label.en, f.source) for f in (service.fields if service
                                                                                       else ())}
-    rows = [{"label": labels.get(k, (k, None))[0], "value": shown(str(v), labels.get(k, (k, None))[1])}
+    rows = [{"label": labels.get(k, (k, None))[0],
+             "value": words.as_shown(shown(str(v), labels.get(k, (k, None))[1]), labels.get(k, (k, None))[1])}
             for k, v in app.fields.items()]
     me = visitor().actor.name
     moves = life.history(app.aid, lambda t: t.actor == me)
     shown_form = None
     if life.can_resubmit(app) and service is not None:
         form, snapshot, related = correction or correction_form(pid, app)
-        shown_form = {"fields": field_rows(form, snapshot, related, raw or {}), "materials": checklist(form),
-                      "decision_date": form.decision_date, "limit": service.time_limit_days}
+        fields = field_rows(form, snapshot, related, raw or {})
+        errors = explained(errors or {}, fields)
+        shown_form = {"fields": fields, "materials": checklist(form),
+                      "promise": _("Correct the form below and resubmit it. The decision is then due within "
+                                   "%(days)s: by %(day)s if you resubmit today.",
+                                   days=words.working_days(service.time_limit_days),
+                                   day=words.long_date(form.decision_date))}
     again = url_for("citizen.apply", pid=pid, code=app.service) \
         if app.status in AGAIN and service is not None and service.audience == "person" else None
     return render_template(
@@ -72,6 +79,9 @@ def withdraw(pid: str, app: Application):
 
 
 def _withdraw_page(pid: str, app: Application, typed, errors: dict, status: int = 200):
+    if "reason" in errors:  # "required" alone does not say what is asked once it is a link in the summary
+        errors = {**errors, "reason": _("Please say why you withdraw the application")
+                  if errors["reason"] == _("required") else _("The reason: %(error)s", error=errors["reason"])}
     return render_template("citizen/withdraw.html", pid=pid, app=app, name=words.service_name(app.service),
                            status=words.application_status(app.status), reason=typed.get("reason", ""),
                            confirmed=typed.get("confirm") == life.CONFIRMED, errors=errors,

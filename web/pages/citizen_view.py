@@ -40,7 +40,9 @@ def page(pid: str, relation: str) -> dict:
     wards = services().portal.wards(visitor().pid, as_of)
     return {
         "pid": pid, "relation": relation, "person": snapshot.person, "today": as_of,
-        "coming_up": coming_up(snapshot, related, applications, as_of),
+        "coming_up": sorted(coming_up(snapshot, related, applications, as_of)
+                            + (wards_coming_up(wards, as_of) if relation == "self" else []),
+                            key=lambda i: i["due_on"]),
         "inbox": inbox(pid, relation, wards),
         "materials": materials(snapshot, as_of),
         "events": [{"kind": words.event_kind(e.kind), "on": e.occurred_on}
@@ -57,6 +59,7 @@ def coming_up(snapshot, related, applications: list[dict], as_of) -> list[dict]:
     pid = snapshot.subject_id
     drafts = [a for a in applications if a["status"] == "draft"]
     out = []
+    named = None if pid == visitor().pid else _name(pid)
     for item in due_items(snapshot, catalog, as_of, within=WITHIN_DAYS):
         draft = next((a for a in drafts if a["service"] == item.service and a.get("due_on") == item.due_on), None) \
             or next((a for a in drafts if a["service"] == item.service), None)
@@ -70,13 +73,33 @@ def coming_up(snapshot, related, applications: list[dict], as_of) -> list[dict]:
             "nature": "offer" if offer else "deadline",
             "days_left": None if offer else words.days_left(item.due_on, as_of),
             "reason": words.offer_reason(item, as_of) if offer else words.due_reason(item, snapshot),
-            "rule": item.reason.rule, "source": words.reason_source(item, snapshot),
-            "bring": [{"name": m.name_zh if is_chinese() else m.name_en, "state": m.state,
-                       "said": words.checklist_state(m.state), "expires_on": m.expires_on} for m in checklist],
+            "for": named, "subject": pid,
+            **split_checklist(checklist),
             "url": review_url(pid, draft["aid"]) if draft else url_for("citizen.apply", pid=pid, code=item.service),
             "draft": draft is not None,
         })
     return out
+
+
+def wards_coming_up(wards: list[str], as_of) -> list[dict]:
+    """What is due for each ward, each item naming the ward and leading to the ward's application: a parent sees
+    the children's deadlines on their own page, soonest first with their own."""
+    out = []
+    for ward in wards:
+        snapshot, related = snapshots_for("Person", ward)
+        out += coming_up(snapshot, related, services().portal.applications_of("Person", ward), as_of)
+    return out
+
+
+def split_checklist(checklist) -> dict:
+    """What to bring (missing, or expiring before the decision) apart from what is on file: never an item in the
+    bring list saying it need not be brought."""
+    def row(m):
+        return {"name": m.name_zh if is_chinese() else m.name_en, "state": m.state,
+                "said": words.checklist_state(m.state), "expires_on": m.expires_on}
+    on_file = [row(m) for m in checklist if m.state == "reusable"]
+    return {"bring": [row(m) for m in checklist if m.state != "reusable"], "on_file": on_file,
+            "on_file_said": words.listing([m["name"] for m in on_file])}
 
 
 def inbox(pid: str, relation: str, wards: list[str]) -> list[dict]:
@@ -150,19 +173,27 @@ def materials(snapshot, as_of) -> dict:
 
 
 def family(pid: str, wards: list[str]) -> list[dict]:
-    """Parents, children, spouse and businesses; a ward of the visitor links to their page."""
+    """Parents, children, spouse and businesses, each once with every role they have (a mother who is also the
+    guardian is one line); a ward of the visitor links to their page."""
     me = visitor().pid
-    rows = []
-    for link in services().portal.links("Person", pid):
+    rows: dict[str, dict] = {}
+    order = {"PARENT_OF": 0, "SPOUSE_OF": 1, "GUARDIAN_OF": 2}  # the kinship first, then the legal role
+    for link in sorted(services().portal.links("Person", pid), key=lambda k: order.get(k.type, 3)):
+        said = words.relation(link.type, link.outgoing)
+        known = rows.get(link.other_id)
+        if known is not None:
+            if said not in known["roles"]:
+                known["roles"].append(said)
+            continue
         name = link.name if link.other_label == "Entity" else _name(link.other_id)
         url = None
         if link.other_label == "Person" and link.other_id in wards:
             url = url_for("citizen.person", pid=link.other_id)
         elif link.other_label == "Person" and link.other_id == me:
             url = url_for("citizen.home")
-        rows.append({"relation": words.relation(link.type, link.outgoing), "name": name, "url": url,
-                     "born": link.birth_date, "ward": link.other_id in wards})
-    return rows
+        rows[link.other_id] = {"roles": [said], "name": name, "url": url, "born": link.birth_date,
+                               "ward": link.other_id in wards}
+    return [{**r, "relation": words.roles(r["roles"])} for r in rows.values()]
 
 
 def application_row(pid: str, a: dict) -> dict:

@@ -3,14 +3,15 @@ due, in plain language in the visitor's language (each msgid written out, so the
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
 from profiles.catalog import model
 from profiles.rules import DueItem, Snapshot, retirement_months
 from web.pages.guards import services
+from web.pages.i18n import is_chinese
 from web.pages.names import material_name, service_name, text  # noqa: F401  (re-exported to the views)
 
 
@@ -80,6 +81,16 @@ def relation(type_: str, outgoing: bool) -> str:
     return names.get((type_, outgoing), type_)
 
 
+def listing(names: list[str]) -> str:
+    """Names in a run: 居民身份证、居民户口簿 / ID card, household register."""
+    return ("、" if is_chinese() else ", ").join(names)
+
+
+def roles(said: list[str]) -> str:
+    """A relative's roles on one line: 父母、监护人 / Parent, guardian."""
+    return listing([*said[:1], *((r if is_chinese() else r[:1].lower() + r[1:]) for r in said[1:])])
+
+
 def role(name: str) -> str:
     return {"officer": _("Service window officer"), "supervisor": _("Supervisor"), "admin": _("Administrator"),
             "system": _("Department system")}.get(name, name)
@@ -87,6 +98,19 @@ def role(name: str) -> str:
 
 def sex(value: str | None) -> str | None:
     return {"M": _("Male"), "F": _("Female")}.get(value or "", value)
+
+
+def as_shown(value: str, source: str | None) -> str:
+    """A coded value as the form shows it: the sex by its name ("F" is 女 / Female), a date in the reader's words."""
+    source = source or ""
+    if source.endswith(".sex"):
+        return sex(value) or ""
+    if source.endswith((".birth_date", ".expires_on")):
+        try:
+            return long_date(date.fromisoformat(value))
+        except ValueError:  # 长期 (long-term) or typed by hand: as it stands
+            return value
+    return value
 
 
 # --- why an item is due --------------------------------------------------------------------------------------
@@ -98,16 +122,15 @@ def due_reason(item: DueItem, snapshot: Snapshot) -> str:
     source = item.reason.source
     if isinstance(trigger, model.ExpiryTrigger):
         return _("%(material)s expires on %(day)s", material=material_name(trigger.material),
-                 day=item.due_on.isoformat())
+                 day=long_date(item.due_on))
     if isinstance(trigger, model.AgeTrigger):
         return _age_reason(item, trigger, snapshot)
     if isinstance(trigger, model.YearlyTrigger):
-        return _("Due every year between %(start)s and %(end)s", start=item.opens_on.isoformat(),
-                 end=item.due_on.isoformat())
+        return every_year(trigger.window_from, trigger.window_to)
     if isinstance(trigger, model.AfterEventTrigger):
         event = next((e for e in snapshot.events if f"event:{e.evid}" == source), None)
         return _("%(event)s on %(day)s: to be done within the time limit", event=event_kind(trigger.event),
-                 day=event.occurred_on.isoformat() if event else "?")
+                 day=long_date(event.occurred_on) if event else "?")
     return item.reason.detail
 
 
@@ -118,44 +141,46 @@ def _age_reason(item: DueItem, trigger: model.AgeTrigger, snapshot: Snapshot) ->
             return item.reason.detail
         years, months = divmod(retirement_months(step, snapshot.person.birth_date), 12)
         said = _("Reaches the statutory retirement age of %(years)d years %(months)d months on %(day)s",
-                 years=years, months=months, day=item.due_on.isoformat())
+                 years=years, months=months, day=long_date(item.due_on))
         if "category not on file" in item.reason.detail:
             said += " " + _("Your category is not on file, so the earliest date not yet passed is used.")
         return said
     if trigger.reached_by is not None:
         return _("Is %(age)d years old by the cut-off date %(day)s", age=trigger.age or 0,
-                 day=item.due_on.isoformat())
-    return _("Turns %(age)d on %(day)s", age=trigger.age or 0, day=item.due_on.isoformat())
-
-
-_YEAR = re.compile(r"^year:(\d{4})$")
-
-
-def reason_source(item: DueItem, snapshot: Snapshot) -> str:
-    """Where the rule looked: a material on file, a life event, the date of birth or a year."""
-    source = item.reason.source
-    if source.startswith("material:"):
-        m = next((m for m in snapshot.materials if m.mid == source.removeprefix("material:")), None)
-        return _("the %(material)s on file", material=material_name(m.kind)) if m else source
-    if source.startswith("event:"):
-        e = next((e for e in snapshot.events if e.evid == source.removeprefix("event:")), None)
-        return _("the %(event)s recorded on %(day)s", event=event_kind(e.kind), day=e.occurred_on.isoformat()) \
-            if e else source
-    if source == "birth_date":
-        return _("the date of birth")
-    found = _YEAR.match(source)
-    return _("the year %(year)s", year=found.group(1)) if found else source
+                 day=long_date(item.due_on))
+    return _("Turns %(age)d on %(day)s", age=trigger.age or 0, day=long_date(item.due_on))
 
 
 def days_left(due_on: date, today: date) -> str:
     n = (due_on - today).days
     if n == 0:
         return _("Due today")
-    return _("Days left: %(n)d", n=n)
+    return ngettext("%(num)d day left", "%(num)d days left", n)
+
+
+def working_days(n: int) -> str:
+    return ngettext("%(num)d working day", "%(num)d working days", n)
 
 
 def offer_reason(item: DueItem, today: date) -> str:
     """An offer's why: since when it can be claimed; never a date it is due by (it has none)."""
     if item.opens_on <= today:
-        return _("You can claim it since %(day)s.", day=item.opens_on.isoformat())
-    return _("You can claim it from %(day)s.", day=item.opens_on.isoformat())
+        return _("You can claim it since %(day)s.", day=long_date(item.opens_on))
+    return _("You can claim it from %(day)s.", day=long_date(item.opens_on))
+
+
+# --- dates in the reader's language ----------------------------------------------------------------------------
+def long_date(day: date | None) -> str:
+    """2026年12月31日 / 31 December 2026."""
+    if day is None:
+        return "—"
+    return format_date(day, "y年M月d日" if is_chinese() else "d MMMM y")
+
+
+def month_day(md: model.MonthDay) -> str:
+    """A day of every year, with no year in it: 9月1日 / 1 September (2000 is only a leap year to carry 29 Feb)."""
+    return format_date(date(2000, md.month, md.day), "M月d日" if is_chinese() else "d MMMM")
+
+
+def every_year(start: model.MonthDay, end: model.MonthDay) -> str:
+    return _("Every year from %(start)s to %(end)s", start=month_day(start), end=month_day(end))
