@@ -16,7 +16,15 @@ from profiles.notices import Notice
 from profiles.rules import due_items
 from web.pages.access_words import what_said
 from web.pages.application_life import numbered
-from web.pages.enterprise_view import WITHIN_DAYS, annual_report, coming_up, mask_number
+from web.pages.enterprise_view import (
+    ANNUAL_REPORT,
+    WITHIN_DAYS,
+    annual_report,
+    coming_up,
+    mask_number,
+    yearly_trigger,
+)
+from web.pages.enterprise_words import yearly_window
 from web.pages.guards import refuse, services, signed_in, today, visitor
 from web.usecases.notices import mark_read
 
@@ -75,7 +83,13 @@ def home():
         coming=coming_up(items, s.catalog, materials, applications, on),
         licences=[m for m in materials if not m.superseded], superseded=[m for m in materials if m.superseded],
         applications=numbered([a for a in applications if a["status"] != "draft"]), notices=notices, names=names,
-        links=links, catalog=s.catalog, mask_number=mask_number)
+        links=links, catalog=s.catalog, mask_number=mask_number, report_window=report_window(s.catalog))
+
+
+def report_window(catalog) -> str | None:
+    """The annual report's window as every year has it ("every year from 1 January to 30 June"), from the catalog."""
+    service = catalog.services.get(ANNUAL_REPORT)
+    return yearly_window(yearly_trigger(service)) if service is not None else None
 
 
 @bp.route("/notices/<nid>/read", methods=["POST"])

@@ -14,6 +14,7 @@ from profiles.models import Application
 from profiles.prefill import PrefilledForm
 from profiles.rules import due_items
 from web.pages import enterprise_life as life
+from web.pages import enterprise_words as words
 from web.pages.applying import check_declared, submit, unified_form
 from web.pages.enterprise import bp, business_id, own_application
 from web.pages.enterprise_view import (
@@ -26,6 +27,7 @@ from web.pages.enterprise_view import (
     field_rows,
     filing_year,
     keep_on_file,
+    labels,
     with_report_year,
 )
 from web.pages.guards import refuse, services, signed_in, today
@@ -103,7 +105,7 @@ def _submit(eid: str, service: model.Service, draft: str | None):
     posted = keep_on_file(form.fields, typed)
     if request.form.get("confirm") != CONFIRMED:
         _values, errors = check_declared(form, posted)
-        errors["confirm"] = _("please confirm the application before submitting it")
+        errors["confirm"] = _("Tick the box to confirm the application before submitting it")
         return _review(eid, service, form, typed=typed, errors=errors, status=422)
     try:
         filed, form, errors = submit("Entity", eid, service.code, posted, draft=draft)
@@ -133,5 +135,7 @@ def _review(eid: str, service: model.Service, form: PrefilledForm, *, draft: App
     action = url_for("enterprise.application", aid=draft.aid) if draft else url_for("enterprise.apply",
                                                                                     code=service.code)
     return render_template("enterprise/application.html", service=service, form=form, rows=rows,
-                           errors=errors or {}, draft=draft, item=item, action=action, today=today(),
+                           errors=words.field_errors(errors or {}, labels(rows)), draft=draft, item=item,
+                           action=action, today=today(), confirmed=request.form.get("confirm") == CONFIRMED,
+                           bring=words.to_bring(form.materials), on_file=words.on_file(form.materials),
                            late=report.late if report is not None else None), status

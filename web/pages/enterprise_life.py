@@ -4,15 +4,17 @@ correcting and resubmitting it when the department returned it for correction.""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from profiles.catalog import model
 from profiles.errors import Conflict
 from profiles.models import Application
 from web.pages import application_life as life
+from web.pages import enterprise_words as words
 from web.pages.applying import unified_form
 from web.pages.enterprise import bp, business_id, own_application
-from web.pages.enterprise_view import field_rows, keep_on_file, shown
-from web.pages.guards import refuse, services, signed_in
+from web.pages.enterprise_view import field_rows, keep_on_file, labels, shown
+from web.pages.guards import refuse, services, signed_in, today
 
 AGAIN = ("withdrawn", "rejected")  # the matter is open again: the page offers a new application
 
@@ -22,9 +24,11 @@ def summary(eid: str, app: Application, service: model.Service, *, typed: dict[s
     """The application's page; `typed` and `errors` re-show the correction form, `refused` says why a withdrawal
     or resubmission was not done (409)."""
     catalog = services().catalog
-    labels = {f.name: f for f in service.fields}
-    fields = [(labels[name].label if name in labels else None, name,
-               shown(name, labels[name].source if name in labels else None, str(value) if value is not None else ""))
+    asked = {f.name: f for f in service.fields}
+    fields = [(asked[name].label if name in asked else None,
+               words.worded(asked[name].source if name in asked else None,
+                            shown(name, asked[name].source if name in asked else None,
+                                  str(value) if value is not None else "")))
               for name, value in app.fields.items()]
     held = {m.mid: m for m in services().holdings.materials("Entity", eid)}
     reused = [(held[mid], catalog.materials.get(held[mid].kind)) for mid in app.reused if mid in held]
@@ -32,11 +36,15 @@ def summary(eid: str, app: Application, service: model.Service, *, typed: dict[s
     correction = None
     if life.can_resubmit(app):
         form = life.as_filed(unified_form("Entity", eid, [service.code]), app)
-        correction = {"form": form, "rows": field_rows(form, catalog, typed)}
+        rows = field_rows(form, catalog, typed)
+        correction = {"form": form, "rows": rows, "bring": words.to_bring(form.materials),
+                      "on_file": words.on_file(form.materials)}
+        errors = words.field_errors(errors or {}, labels(rows))
     return render_template("enterprise/submitted.html", app=app, service=service, fields=fields, reused=reused,
                            history=moves, resubmitted=life.resubmitted(moves), correction=correction,
                            errors=errors or {}, refused=refused, can_withdraw=life.can_withdraw(app),
-                           again=app.status in AGAIN), status
+                           confirmed=typed is not None and request.form.get("confirm") == life.CONFIRMED,
+                           again=app.status in AGAIN, today=today()), status
 
 
 @bp.route("/applications/<aid>/withdraw", methods=["GET", "POST"])
@@ -66,8 +74,13 @@ def withdraw(aid: str):
 
 
 def _withdraw_page(app: Application, service: model.Service, typed, errors: dict, status: int = 200):
+    said = dict(errors)
+    if said.get("reason") == _("required"):
+        said["reason"] = _("Say why you withdraw the application")
+    elif "reason" in said:
+        said["reason"] = _("The reason: %(problem)s", problem=said["reason"])
     return render_template("enterprise/withdraw.html", app=app, service=service, reason=typed.get("reason", ""),
-                           confirmed=typed.get("confirm") == life.CONFIRMED, errors=errors,
+                           confirmed=typed.get("confirm") == life.CONFIRMED, errors=said,
                            limit=life.MAX_REASON), status
 
 

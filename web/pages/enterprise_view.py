@@ -15,6 +15,7 @@ from profiles.models import Material
 from profiles.prefill import PrefilledField, PrefilledForm
 from profiles.privacy import mask_email, mask_id_number, mask_phone, mask_text
 from profiles.rules import DueItem, Snapshot
+from web.pages import enterprise_words as words
 from web.pages.i18n import is_chinese
 
 ANNUAL_REPORT = "enterprise_annual_report"  # profiles/catalog/services/enterprise_annual_report.yaml
@@ -144,7 +145,7 @@ def coming_up(items: list[DueItem], catalog: model.Catalog, materials: Iterable[
               applications: list[dict], today: date) -> list[ComingUp]:
     drafts = {(a["service"], a.get("due_on")): a["aid"] for a in applications if a["status"] == "draft"}
     by_mid = {m.mid: m for m in materials}
-    return [ComingUp(i, catalog.services[i.service], reason_text(i, catalog, by_mid), i.opens_on <= today,
+    return [ComingUp(i, catalog.services[i.service], words.reason_text(i, catalog, by_mid), i.opens_on <= today,
                      drafts.get((i.service, i.due_on)))
             for i in items if i.service in catalog.services]
 
@@ -152,23 +153,6 @@ def coming_up(items: list[DueItem], catalog: model.Catalog, materials: Iterable[
 def draft_for(applications: list[dict], code: str, due_on: date) -> str | None:
     return next((a["aid"] for a in applications
                  if a["status"] == "draft" and a["service"] == code and a.get("due_on") == due_on), None)
-
-
-def reason_text(item: DueItem, catalog: model.Catalog, by_mid: dict[str, Material]) -> str:
-    """The rule's reason in the visitor's language (the evaluator's own detail is English, for logs and the API)."""
-    kind, _sep, ref = item.reason.source.partition(":")
-    if kind == "material" and ref in by_mid:
-        m = by_mid[ref]
-        spec = catalog.materials.get(m.kind)
-        name = (spec.name_zh if is_chinese() else spec.name_en) if spec else m.kind
-        return _("%(material)s expires on %(day)s", material=name, day=m.expires_on.isoformat() if m.expires_on
-                 else "")
-    if kind == "year":
-        return _("Yearly filing window: %(opens)s to %(due)s", opens=item.opens_on.isoformat(),
-                 due=item.due_on.isoformat())
-    if kind == "event":
-        return _("Follows an event on %(day)s", day=item.opens_on.isoformat())
-    return item.reason.detail
 
 
 # --- form values as the page shows them ------------------------------------------------------------------------
@@ -235,20 +219,25 @@ class FieldRow:
 
 
 def field_rows(form: PrefilledForm, catalog: model.Catalog, typed: dict[str, str] | None) -> list[FieldRow]:
-    """The form's fields for the page: locked ones masked as on file; masked editable ones never echoed in clear
-    (left empty they keep the value on file); the others as typed, else as filled."""
+    """The form's fields for the page: locked ones masked as on file; masked editable ones never echo the value on
+    file in clear (left empty they keep it), only what the applicant typed; the others as typed, else as filled."""
     rows = []
     for f in form.fields:
         mask = masker(f.name, f.source)
         if f.locked:
-            value, on_file = shown(f.name, f.source, f.value), None
+            value, on_file = words.worded(f.source, shown(f.name, f.source, f.value)), None
         elif mask is not None:
-            value, on_file = "", (mask(f.value) if f.value else None)
+            value, on_file = (typed or {}).get(f.name, ""), (mask(f.value) if f.value else None)
         else:
             value, on_file = (typed.get(f.name, "") if typed is not None else f.value or ""), None
         rows.append(FieldRow(f.name, f.label_zh, f.label_en, f.locked, f.provenance, source_text(f.source, catalog),
                              f.material_date.isoformat() if f.material_date else None, value, on_file))
     return rows
+
+
+def labels(rows: Iterable[FieldRow]) -> dict[str, model.Text]:
+    """Each field's label by its name: the error messages name the field they are about."""
+    return {r.name: model.Text(r.label_zh, r.label_en) for r in rows}
 
 
 def source_text(source: str | None, catalog: model.Catalog) -> str:
@@ -265,4 +254,4 @@ def source_text(source: str | None, catalog: model.Catalog) -> str:
         return _("The legal representative's record")
     if source.startswith("entity."):
         return _("The business register")
-    return source
+    return _("The records on file")  # never the catalog's source path: it is a code
