@@ -294,19 +294,24 @@ def test_preferences_round_trip_and_bad_values_are_refused_naming_the_field(app,
 
 
 # --- access log -------------------------------------------------------------------------------------------------
-def test_the_access_log_shows_who_looked_newest_first_and_the_citizens_own_reads_are_not_in_it(app, svc, sandbox):
+def test_the_access_log_shows_one_line_per_visit_newest_first_and_the_citizens_own_reads_are_not_in_it(app, svc,
+                                                                                                        sandbox):
     me = make_person(svc, phone=PHONE_A)
-    svc.access_log.record(Actor("officer window1 (李工作)", "officer"), "Person", me.pid, "窗口办理身份证换领",
-                          "materials")
+    officer = Actor("李工作 · 禅城区行政服务中心 (window1)", "officer")
+    svc.access_log.record(officer, "Person", me.pid, "窗口办理身份证换领", "search")
+    svc.access_log.record(officer, "Person", me.pid, "窗口办理身份证换领", "materials")
     svc.access_log.record(Actor("公安局户籍系统", "system"), "Person", me.pid, "户籍核对", "prefill id_card_renewal")
     client = signed_in(app, sandbox, me, PHONE_A)
     client.get("/me")
     page = client.get(f"/me/p/{me.pid}/access-log").get_data(as_text=True)
     assert "谁查看了我的数据" in page and "窗口办理身份证换领" in page and "窗口工作人员" in page
-    assert page.index("公安局户籍系统") < page.index("officer window1 (李工作)")  # newest first
+    assert len(re.findall(r"<tr>\s*<td data-label", page)) == 2  # the officer's two records are one visit
+    assert "通过检索找到了您的档案，读取了您的证照材料" in page and "禅城区行政服务中心" in page
+    assert "window1" not in page  # the officer's account name is not the citizen's business
+    assert page.index("公安局户籍系统") < page.index("李工作")  # newest first
     local = svc.access_log.for_subject(me.pid)[0].at.astimezone(svc.settings.zone).strftime("%Y-%m-%d %H:%M")
     assert local in page
-    assert len(svc.access_log.for_subject(me.pid)) == 2
+    assert len(svc.access_log.for_subject(me.pid)) == 3
 
 
 # --- one citizen, another's record ------------------------------------------------------------------------------

@@ -340,10 +340,14 @@ def test_the_access_log_shows_who_looked_at_the_business_and_why(app, svc, sandb
     from profiles.models import Actor
 
     _rep, entity = business(svc)
-    svc.access_log.record(Actor("李工作 (window1)", "officer"), "Entity", entity.eid, "食品经营许可延续受理", "prefill")
+    officer = Actor("李工作 · 禅城区市场监管所 (window1)", "officer")
+    svc.access_log.record(officer, "Entity", entity.eid, "食品经营许可延续受理", "entity")
+    svc.access_log.record(officer, "Entity", entity.eid, "食品经营许可延续受理", "prefill food_business_permit_renewal")
     page = signed_in(app, sandbox, entity).get("/biz/access-log")
     text = page.get_data(as_text=True)
-    assert page.status_code == 200 and "食品经营许可延续受理" in text and "李工作 (window1)" in text
+    assert page.status_code == 200 and "食品经营许可延续受理" in text and "李工作" in text and "window1" not in text
+    assert len(re.findall(r"<tr>\s*<td data-label", text)) == 1  # one visit
+    assert "读取了贵企业的登记信息，预填了食品经营许可延续的表单" in text
 
 
 # --- the annual report's state on any day of the year (the page's rule, on fixed dates) -------------------------

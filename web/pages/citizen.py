@@ -16,6 +16,7 @@ from web.pages import citizen_forms as forms
 from web.pages import citizen_life as life
 from web.pages import citizen_view as view
 from web.pages import citizen_words as words
+from web.pages.access_words import visit_lines
 from web.pages.guards import acting_for, refuse, safe_next, services, signed_in, visitor
 from web.usecases.notices import mark_read
 
@@ -115,7 +116,8 @@ def preferences():
 @signed_in("citizen")
 def access_log(pid: str):
     relation = acting_for(pid)
-    return render_template("citizen/access_log.html", pid=pid, relation=relation, rows=view.access_log(pid),
+    lines = visit_lines(services().access_log.for_subject(pid), services().settings.zone, yours=relation == "self")
+    return render_template("citizen/access_log.html", pid=pid, relation=relation, lines=lines,
                            name=services().subjects.get_person(pid).name, back=view.page_url(pid))
 
 

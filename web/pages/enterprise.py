@@ -14,7 +14,7 @@ from profiles.errors import NotFound
 from profiles.models import ENTITY_KINDS, Application
 from profiles.notices import Notice
 from profiles.rules import due_items
-from web.pages.access_words import what_said
+from web.pages.access_words import visit_lines
 from web.pages.application_life import numbered
 from web.pages.enterprise_view import (
     ANNUAL_REPORT,
@@ -115,10 +115,8 @@ def notice_open(nid: str):
 @bp.route("/access-log")
 @signed_in("business")
 def access_log():
-    eid = business_id()
-    zone = services().settings.zone
-    records = [(r.at.astimezone(zone), r) for r in services().access_log.for_subject(eid)]
-    return render_template("enterprise/access_log.html", records=records, what_said=what_said)
+    lines = visit_lines(services().access_log.for_subject(business_id()), services().settings.zone)
+    return render_template("enterprise/access_log.html", lines=lines)
 
 
 from web.pages import enterprise_apply, enterprise_life  # noqa: E402,F401  (their routes join this blueprint)
