@@ -263,7 +263,7 @@ class Batch:
         sad = any(isinstance(t, model.AfterKinEventTrigger) for t in service.triggers)  # after a relative's death
         return Reminder(kind="bereavement" if sad else "reminder", days_left=(n.due_on - self.today).days, bring=bring,
                         for_name=_for_name(subject) if n.recipient_id != n.subject_id else None,
-                        nature=service.nature, **common)
+                        nature=service.nature, guide=f"{self.settings.public_url}/services/{n.service}", **common)
 
     def _move(self, moves: list[dict]) -> None:
         moved = self.services.notices.move(moves, self.now)

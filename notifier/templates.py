@@ -67,6 +67,7 @@ class Reminder:
     reference: str | None = None  # the application's number (办件编号), shown on cards and decisions
     note: str | None = None  # decisions: the officer's note (what to correct, why rejected)
     nature: str = "deadline"  # reminders: "offer" (a benefit one may claim) takes the offer_* templates, no deadline
+    guide: str | None = None  # reminders: absolute URL of the service's guide (where to go, fee, time); not in an SMS
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,10 @@ def render(channel: str, language: str, reminder: Reminder) -> Rendered:
         raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
     if reminder.kind not in KINDS:
         raise ValueError(f"unknown reminder kind {reminder.kind!r}; expected one of {', '.join(KINDS)}")
-    link = urlsplit(reminder.link)
-    if link.scheme not in ("http", "https") or not link.netloc:
-        raise ValueError(f"the link must be an absolute http(s) URL, not {reminder.link!r}")
+    for url in (reminder.link, reminder.guide) if reminder.guide is not None else (reminder.link,):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"a link must be an absolute http(s) URL, not {url!r}")
     language = language if language in LANGUAGES else DEFAULT_LANGUAGE
     context = _context(language, reminder)
     offer = "offer_" if reminder.kind == "reminder" and reminder.nature == "offer" else ""
@@ -140,6 +142,7 @@ def _context(language: str, reminder: Reminder) -> dict[str, Any]:
         "days_left": reminder.days_left,
         "bring": tuple(en if english else zh for zh, en in reminder.bring),
         "link": reminder.link,
+        "guide": reminder.guide,
         "for_name": reminder.for_name,
         "sender": reminder.sender,
         "gsm_sender": reminder.sender if encoding(reminder.sender) == "GSM-7" else None,

@@ -70,7 +70,7 @@ def check_catalog(directory: Path = DEFAULT_DIR) -> tuple[model.Catalog | None, 
             audience=loaded["audience"], time_limit_days=loaded["time_limit_days"], sources=tuple(loaded["sources"]),
             scenarios=tuple(loaded["scenarios"]), fields=tuple(loaded["fields_"]), triggers=tuple(loaded["triggers"]),
             bundle=tuple(loaded["bundle"]),
-            stage=loaded["stage"], nature=loaded["nature"],
+            stage=loaded["stage"], nature=loaded["nature"], guide=loaded["guide"],
         )
         if service.code != path.stem:
             problems.append(Problem(name, "code", f"must match the file name ({path.stem!r})"))

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from profiles.materials import MaterialKind
+
+if TYPE_CHECKING:
+    from profiles.catalog.guide import Guide
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,7 @@ class Service:
     bundle: tuple[str, ...]
     stage: str | None = None  # a stage key of its audience's lifecycle (stages.yaml)
     nature: str = "deadline"  # deadline (a duty with a date) | offer (a benefit one may claim)
+    guide: Guide | None = None  # how to do it (guide.py); every catalog file has one, hand-built test services need not
 
 
 @dataclass(frozen=True)

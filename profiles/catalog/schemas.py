@@ -6,16 +6,13 @@ import itertools
 from dataclasses import replace
 from datetime import date
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from profiles.catalog import model
+from profiles.catalog.guide import GuideSchema
+from profiles.catalog.shapes import SourceSchema, Strict, TextSchema
 
 CODE = validate.Regexp(r"^[a-z][a-z0-9_]*$", error="must be lower-case letters, digits and _ starting with a letter")
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 def _offsets(value: list[int]) -> None:
@@ -26,15 +23,6 @@ def _offsets(value: list[int]) -> None:
 
 
 OFFSETS = fields.List(fields.Integer(strict=True), required=True, validate=[validate.Length(min=1), _offsets])
-
-
-class TextSchema(Strict):
-    zh = fields.String(required=True, validate=validate.Length(min=1))
-    en = fields.String(required=True, validate=validate.Length(min=1))
-
-    @post_load
-    def make(self, data, **_):
-        return model.Text(**data)
 
 
 class MonthDaySchema(Strict):
@@ -65,16 +53,6 @@ class MaterialKindSchema(Strict):
 class MaterialsFileSchema(Strict):
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     materials = fields.List(fields.Nested(MaterialKindSchema), required=True, validate=validate.Length(min=1))
-
-
-class SourceSchema(Strict):
-    title = fields.String(required=True, validate=validate.Length(min=2))
-    url = fields.Url(load_default=None, allow_none=True)
-    note = fields.String(load_default=None, allow_none=True)
-
-    @post_load
-    def make(self, data, **_):
-        return model.Source(**data)
 
 
 class RequiredMaterialSchema(Strict):
@@ -240,6 +218,7 @@ class ServiceSchema(Strict):
     bundle = fields.List(fields.String(validate=CODE), load_default=list)
     stage = fields.String(required=True, validate=validate.Length(min=1))  # checked against stages.yaml (loader)
     nature = fields.String(load_default="deadline", validate=validate.OneOf(model.NATURES))
+    guide = fields.Nested(GuideSchema, required=True)
 
 
 # --- stages.yaml: the two lifecycles (国办发〔2025〕24号) -----------------------------------------------------------

@@ -16,6 +16,10 @@ MATERIALS = {"version": 1, "materials": [
     {"code": "hukou", "name": TEXT, "issuer": TEXT, "holder": "person", "expires": "never"},
     {"code": "business_licence", "name": TEXT, "issuer": TEXT, "holder": "entity", "expires": "optional"},
 ]}
+GUIDE = {  # every service says how to do it (profiles/catalog/guide.py); test_catalog_guide.py breaks it
+    "purpose": TEXT, "who": TEXT, "where": {"department": TEXT, "place": TEXT}, "in_person": [TEXT],
+    "fee": {"yuan": 20, "source": {"title": "收费依据"}}, "online": {"available": False},
+}
 RENEWAL = {
     "code": "id_card_renewal", "version": 1, "name": TEXT, "department": TEXT, "audience": "person",
     "time_limit_days": 20, "sources": [{"title": "居民身份证法 第五条", "url": "https://www.gov.cn/x", "note": "n"}],
@@ -26,6 +30,7 @@ RENEWAL = {
                {"name": "reason", "label": TEXT, "source": None}],
     "triggers": [{"kind": "expiry", "material": "id_card", "window_days": 90, "offsets": [90, 30, 7]}],
     "stage": "living",
+    "guide": GUIDE,
 }
 SCHOOL = {
     "code": "primary_school_entry", "version": 1, "name": TEXT, "department": TEXT, "audience": "person",
@@ -34,6 +39,7 @@ SCHOOL = {
     "triggers": [{"kind": "age", "age": 6, "reached_by": {"month": 8, "day": 31}, "notify_from": {"month": 3, "day": 1},
                   "notify": "guardians", "offsets": [30, 7]}],
     "stage": "教育",  # a stage by the document's own name works as well as by key
+    "guide": GUIDE,
 }
 REPORT = {
     "code": "enterprise_annual_report", "version": 1, "name": TEXT, "department": TEXT, "audience": "entity",
@@ -45,6 +51,7 @@ REPORT = {
     "bundle": [],
     "stage": "operation",
     "nature": "deadline",
+    "guide": GUIDE,
 }
 STAGES = (DEFAULT_DIR / "stages.yaml").read_text(encoding="utf-8")
 

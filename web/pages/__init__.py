@@ -40,9 +40,9 @@ def init_app(app: Flask, settings: Settings) -> None:
                                  mask_birth_certificate=mask_birth_certificate_number, person_number=person_number)
     app.jinja_env.globals.update(visitor=sessions.current)
 
-    from web.pages import citizen, enterprise, login, officer
+    from web.pages import citizen, enterprise, login, officer, services
 
-    for blueprint in (login.bp, citizen.bp, citizen.links, enterprise.bp, officer.bp):
+    for blueprint in (login.bp, citizen.bp, citizen.links, enterprise.bp, officer.bp, services.bp):
         app.register_blueprint(blueprint)
     app.before_request(_check_csrf)
 
