@@ -1,6 +1,7 @@
 """Life events at the officer's window, with real Neo4j and Redis and the CSRF token as a browser sends it: the form
-offers the details the subject's event kinds declare (events.yaml); a death recorded there shows on the profile; a
-hiring names the employee by their ID number, and a refusal is shown on the field with nothing written."""
+offers the details the subject's event kinds declare (events.yaml); a death recorded there (once confirmed) shows on
+the profile; a hiring names the employee by their ID number, and a refusal is shown on the field with nothing
+written."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def test_a_death_recorded_at_the_window_shows_on_the_profile(app, svc):
     assert 'id="e-employee_pid"' not in form  # a business's event
     on = TODAY - timedelta(days=1)
     answer = post(client, f"/officer/persons/{person.pid}/events",
-                  {"kind": "death", "occurred_on": on.isoformat(), "place": "佛山市第一人民医院"})
+                  {"kind": "death", "occurred_on": on.isoformat(), "place": "佛山市第一人民医院", "confirm": "1"})
     assert answer.status_code == 303, answer.get_data(as_text=True)
     assert svc.subjects.get_person(person.pid).deceased_on == on
     profile = client.get(f"/officer/persons/{person.pid}").get_data(as_text=True)
@@ -38,7 +39,7 @@ def test_a_hiring_names_the_employee_by_id_number_and_a_refusal_is_shown_on_the_
     client = officer(app, svc)
     search(client, gone.id_number)
     assert post(client, f"/officer/persons/{gone.pid}/events",
-                {"kind": "death", "occurred_on": "2024-01-01"}).status_code == 303
+                {"kind": "death", "occurred_on": "2024-01-01", "confirm": "1"}).status_code == 303
     search(client, business.uscc)
     form = client.get(f"/officer/entities/{business.eid}/record").get_data(as_text=True)
     assert 'id="e-employee_pid"' in form and 'id="e-registered_capital"' in form and 'id="e-spouse_pid"' not in form

@@ -9,6 +9,7 @@ from datetime import date
 from flask import abort, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from graph.portal import LINKS, Link
 from profiles.applications import card
@@ -22,13 +23,12 @@ from profiles.identifiers import (
     region_name,
 )
 from profiles.models import Material
-from profiles.privacy import mask_birth_certificate_number, mask_id_number, mask_phone
 from profiles.rules import due_items
-from web.pages.applying import form_text
 from web.pages.guards import purpose_for, record_view, services, signed_in, state_purpose, stated_purpose, today
 from web.pages.officer_common import (
     PLURAL,
     bp,
+    chosen_text,
     days_left,
     label_of,
     load,
@@ -36,7 +36,7 @@ from web.pages.officer_common import (
     relation,
     term,
 )
-from web.pages.officer_picture import Node, relationship_picture
+from web.pages.officer_picture import Node, is_wide, relationship_picture
 
 __all__ = ["bp"]
 
@@ -46,7 +46,10 @@ PURPOSES = (_l("Handling an application at the window"), _l("Checking materials 
             _l("Reviewing an application near its time limit"), _l("Correcting a record at the holder's request"))
 PICTURE_MOST = 16  # boxes in the relationship picture; the list under it has every one
 REVEALABLE = {"id_number": "revealed ID number", "phone": "revealed phone number"}
-TYPED_MASK = {"Person": mask_id_number, "Newborn": mask_birth_certificate_number, "Entity": mask_id_number}
+# Offered as the reason for revealing a number; any other may be typed.
+REVEAL_REASONS = (_l("The applicant asked to check the number on file"),
+                  _l("A paper form for another authority needs the full number"),
+                  _l("Comparing the number with the original document"))
 
 
 def identify(text: str) -> tuple[str, str]:
@@ -70,10 +73,16 @@ def identify(text: str) -> tuple[str, str]:
             raise (id_error if digits and not cleaned.startswith("9") else code_error) from None
 
 
-def _search_page(status: int = 200, errors: dict | None = None, purpose: str = "", typed: str | None = None,
-                 not_found: bool = False):
-    return render_template("officer/home.html", errors=errors or {}, purpose=purpose, purposes=PURPOSES,
-                           typed=typed, not_found=not_found), status
+def _search_page(status: int = 200, errors: dict | None = None, purpose: str = "", typed: str = "",
+                 not_found: bool = False, chosen: str = ""):
+    """The search form; on a retry the number and the purpose as typed, so nothing is typed twice. The page then
+    holds a full ID number the officer typed: it is not kept in any cache."""
+    answer = make_response(render_template("officer/home.html", errors=errors or {}, purpose=purpose,
+                                           purposes=PURPOSES, typed=typed, not_found=not_found, chosen=chosen),
+                           status)
+    if typed:
+        answer.headers["Cache-Control"] = "no-store"
+    return answer
 
 
 @bp.route("")
@@ -87,8 +96,8 @@ def home():
 def search():
     """Find a record by its number; the stated purpose comes first: without it nothing is looked up."""
     raw = (request.form.get("number") or "").strip()
-    purpose, purpose_error = form_text(request.form.get("purpose"))
-    errors = {"purpose": purpose_error} if purpose_error else {}
+    purpose, purpose_error, chosen = chosen_text(request.form, "purpose", PURPOSES, _("choose a purpose or type one"))
+    errors = {}  # in the page's order, as the error summary lists them
     label = number = None
     if not raw:
         errors["number"] = _("required")
@@ -99,15 +108,17 @@ def search():
             label, number = identify(raw)
         except InvalidIdentifier as exc:
             errors["number"] = _(exc.reason)
-    typed = (TYPED_MASK[label](number) if number else None)
+    if purpose_error:
+        errors["purpose"] = purpose_error
+    typed = raw[:40]
     if errors:
-        return _search_page(422, errors, purpose, typed)
+        return _search_page(422, errors, purpose, typed, chosen=chosen)
     subjects = services().subjects
     try:
         found = subjects.find_person(number) if label == "Person" else subjects.find_newborn(number) \
             if label == "Newborn" else subjects.find_entity(number)
     except NotFound:
-        return _search_page(404, {}, purpose, typed, not_found=True)
+        return _search_page(404, {}, purpose, typed, not_found=True, chosen=chosen)
     label = "Entity" if label == "Entity" else "Person"
     sid = found.pid if label == "Person" else found.eid
     state_purpose(label, sid, purpose)
@@ -162,8 +173,10 @@ def profile(kind: str, sid: str):
     record = snapshot.person or snapshot.entity
     picture_nodes = _picture_nodes(label, sid, relatives, [m for m in materials if not m.superseded], on)
     people = sum(node.kind != "Material" for node in picture_nodes)
-    desc = _("%(name)s in the centre; around it %(n)d related people and businesses and %(m)d materials on file.",
-             name=record.name, n=people, m=len(picture_nodes) - people)
+    desc = _("%(name)s in the centre; around it %(people)s and %(materials)s.", name=record.name,
+             people=ngettext("%(num)d related person or business", "%(num)d related people and businesses", people),
+             materials=ngettext("%(num)d material on file", "%(num)d materials on file",
+                                len(picture_nodes) - people))
     if len(picture_nodes) > PICTURE_MOST:
         desc += " " + _("The picture shows the first %(most)d; the list under it has all %(all)d.",
                         most=PICTURE_MOST, all=len(picture_nodes))
@@ -174,7 +187,14 @@ def profile(kind: str, sid: str):
         "officer/profile.html", kind=kind, label=label, sid=sid, purpose=purpose, person=snapshot.person,
         entity=snapshot.entity, region=region_name(record.region) if record.region else None, materials=materials,
         events=events, due=due_items(snapshot, catalog, on, 365), applications=applications,
-        picture=picture, picture_nodes=picture_nodes, on=on, errors={})
+        picture=picture, picture_wide=is_wide(picture), picture_nodes=picture_nodes, on=on, errors={},
+        reasons=REVEAL_REASONS)
+
+
+def _reveal_page(sid: str, status: int = 200, errors: dict | None = None, reason: str = "", what: str = "id_number",
+                 chosen: str = "", **shown):
+    return make_response(render_template("officer/reveal.html", sid=sid, errors=errors or {}, reason=reason,
+                                         what=what, chosen=chosen, reasons=REVEAL_REASONS, **shown), status)
 
 
 @bp.route("/persons/<sid>/reveal", methods=["GET", "POST"])
@@ -183,23 +203,21 @@ def reveal(sid: str):
     """Show one full number once, for a stated reason that goes into the access log; never kept anywhere."""
     purpose = purpose_for("Person", sid)
     if request.method == "GET":
-        return render_template("officer/reveal.html", sid=sid, errors={}, reason="", what="id_number")
+        return _reveal_page(sid)
     what = request.form.get("what") or "id_number"
-    reason, error = form_text(request.form.get("reason"))
+    reason, error, chosen = chosen_text(request.form, "reason", REVEAL_REASONS, _("choose a reason or type one"))
     errors = {"reason": error} if error else {}
     if what not in REVEALABLE:
         errors["what"] = _("choose the ID number or the phone number")
     if errors:
-        return render_template("officer/reveal.html", sid=sid, errors=errors, reason=reason, what=what), 422
+        return _reveal_page(sid, 422, errors, reason, what, chosen)
     person = load("Person", sid)
     value = person.id_number if what == "id_number" else person.phone
     if not value:
         missing = _("no phone number on file") if what == "phone" else _("no ID number on file yet")
-        return render_template("officer/reveal.html", sid=sid, errors={"what": missing}, reason=reason, what=what), 422
+        return _reveal_page(sid, 422, {"what": missing}, reason, what, chosen)
     record_view("Person", sid, f"{REVEALABLE[what]} (reason: {reason})", purpose=purpose)
-    answer = make_response(render_template("officer/reveal.html", sid=sid, errors={}, reason=reason, what=what,
-                                           value=value, masked=mask_id_number(value) if what == "id_number"
-                                           else mask_phone(value)))
+    answer = _reveal_page(sid, 200, {}, reason, what, chosen, value=value)
     answer.headers["Cache-Control"] = "no-store"  # the clear number must not linger in a cache
     return answer
 
@@ -214,11 +232,11 @@ def open_record(kind: str, sid: str):
         source_label, _sep, source_id = (request.args.get("from") or "").partition(":")
         offered = stated_purpose(source_label, source_id) if source_label in PLURAL else None
         return render_template("officer/open.html", kind=kind, sid=sid, purpose=offered or "", purposes=PURPOSES,
-                               errors={})
-    purpose, error = form_text(request.form.get("purpose"))
+                               errors={}, chosen="")
+    purpose, error, chosen = chosen_text(request.form, "purpose", PURPOSES, _("choose a purpose or type one"))
     if error:
         return render_template("officer/open.html", kind=kind, sid=sid, purpose=purpose, purposes=PURPOSES,
-                               errors={"purpose": error}), 422
+                               errors={"purpose": error}, chosen=chosen), 422
     load(label, sid)
     state_purpose(label, sid, purpose)
     record_view(label, sid, "opened from a link", purpose=purpose)

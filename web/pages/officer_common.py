@@ -1,6 +1,6 @@
-"""What every officer-console page shares: the blueprint, the record kinds in URLs, loading a record, and
-the words (in both languages) for the statuses and relations it shows. (Free text is checked by
-web.pages.applying.form_text, as on every page.)"""
+"""What every officer-console page shares: the blueprint, the record kinds in URLs, loading a record, the words (in
+both languages) for the statuses and relations it shows, a purpose or reason picked from a list or typed, and the
+error summary's lines. (Free text is checked by web.pages.applying.form_text, as on every page.)"""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from profiles.errors import NotFound
 from profiles.models import ENTITY_KINDS, Entity, Person
 from profiles.privacy import mask_birth_certificate_number, mask_email, mask_id_number, mask_phone, mask_text
+from web.pages.applying import form_text
 from web.pages.guards import services, today
 from web.pages.names import bilingual, material_name, service_name
 
@@ -42,7 +43,7 @@ TERMS = {
                      "spouse_pid": _l("Spouse's citizen ID number"), "address": _l("New address"),
                      "region": _l("Administrative division code (6 digits)"), "place": _l("Place"),
                      "certificate_number": _l("Certificate number"),
-                     "registered_capital": _l("Registered capital (yuan)")},
+                     "registered_capital": _l("Registered capital (yuan)"), "year": _l("Year it concerns")},
     "sex": {"M": _l("male"), "F": _l("female")},
     "channel": {"inbox": _l("inbox"), "sms": _l("SMS"), "email": _l("e-mail")},
     "notice": {"pending": _l("pending"), "sending": _l("sending"), "sent": _l("sent"), "delivered": _l("delivered"),
@@ -96,6 +97,32 @@ def term(group: str, value: str | None) -> str:
     return str(TERMS.get(group, {}).get(value or "", value or ""))
 
 
+def as_label(text: str | None) -> str:
+    """A status word shown on its own, as a label: "Submitted", not "submitted" (Chinese is unchanged). The same
+    words stay lower-case inside a sentence, so the catalogue keeps one message id for both."""
+    text = str(text or "")
+    return text[:1].upper() + text[1:]
+
+
+def labelled(errors: dict, labels: dict) -> dict:
+    """The error summary's lines: each error with the label of its field, so a link read out of context still says
+    which field it leads to ("Purpose of this look: required")."""
+    return {name: _("%(field)s: %(error)s", field=labels[name], error=message) if name in labels else message
+            for name, message in errors.items()}
+
+
+def chosen_text(form, name: str, options, missing: str) -> tuple[str, str | None, str]:
+    """A purpose or reason given by a choice among `options` (posted as <name>_choice, its index) or typed in the
+    field itself (chosen "other", or no choice at all): (the text, an error or None, the choice as posted)."""
+    choice = form.get(f"{name}_choice") or ""
+    if choice.isdigit() and int(choice) < len(options):
+        return str(options[int(choice)]), None, choice
+    text, error = form_text(form.get(name))
+    if error and not text:
+        error = missing
+    return text, error, choice
+
+
 def relation(type_: str, outgoing: bool) -> str:
     return str(RELATIONS.get((type_, outgoing), type_))
 
@@ -131,4 +158,5 @@ def days_left(decide_by: date | None) -> int | None:
 def _words() -> dict:
     return {"term": term, "relation": relation, "service_name": service_name, "material_name": material_name,
             "entity_kind": entity_kind, "bilingual": bilingual, "plural": PLURAL,
-            "mask_number": lambda number: mask_text(number, 2, 2)}
+            "mask_number": lambda number: mask_text(number, 2, 2), "as_label": as_label, "labelled": labelled,
+            "anchored": lambda errors, prefix: {name: f"{prefix}-{name}" for name in errors}}

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from profiles.errors import Conflict, NotFound, Rejected
 from profiles.models import Person
-from profiles.privacy import mask_birth_certificate_number, mask_id_number
+from profiles.privacy import mask_id_number
 from profiles.rules import birthday
 from web.pages.applying import form_text
 from web.pages.guards import purpose_for, record_view, services, signed_in, state_purpose, today, visitor
@@ -57,17 +57,16 @@ def _parent(sid: str) -> Person:
 
 def _form(sid: str, parent: Person, status: int = 200, errors: dict | None = None,
           values: Mapping[str, str] | None = None):
-    values = dict(values or {})
-    # the certificate number is typed again, never echoed in clear
-    certificate = "".join(values.pop("birth_certificate_number", "").split()).upper()
-    typed = mask_birth_certificate_number(certificate) if certificate else None
+    values = dict(values or {})  # kept as typed, the certificate number too: nothing is typed twice
     others = spouses(sid)
     purpose = purpose_for("Person", sid)  # the form shows the parent's record and names the spouses: each a read
     record_view("Person", sid, "newborn registration form at the window", purpose=purpose)
     for other, _name in others:
         record_view("Person", other, f"named as a possible other parent on the newborn form of {sid}", purpose=purpose)
-    return render_template("officer/newborn.html", sid=sid, parent=parent, spouses=others, errors=errors or {},
-                           values=values, typed=typed), status
+    answer = make_response(render_template("officer/newborn.html", sid=sid, parent=parent, spouses=others,
+                                           errors=errors or {}, values=values), status)
+    answer.headers["Cache-Control"] = "no-store"  # a number typed in it is not kept in a cache
+    return answer
 
 
 def _refusal(refused: Rejected) -> str:
@@ -139,8 +138,10 @@ def register_newborn(sid: str):
 
 def _attach_page(sid: str, person: Person, status: int, errors: dict, typed: str):
     record_view("Person", sid, "ID number form at the window", purpose=purpose_for("Person", sid))
-    return render_template("officer/attach_id.html", sid=sid, person=person, errors=errors,
-                           typed=mask_id_number(typed) if typed else None), status  # typed again, never echoed
+    answer = make_response(render_template("officer/attach_id.html", sid=sid, person=person, errors=errors,
+                                           typed=typed), status)  # kept as typed, to correct a digit
+    answer.headers["Cache-Control"] = "no-store"  # the full number typed is not kept in a cache
+    return answer
 
 
 def _attach_refusal(refused: Rejected) -> str:

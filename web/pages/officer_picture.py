@@ -134,6 +134,11 @@ def _checked(svg: bytes, chart_id: str, title: str, desc: str) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
+def is_wide(picture: Markup | None) -> bool:
+    """Whether the picture keeps a width a phone's screen does not have (its frame then scrolls and says so)."""
+    return picture is not None and 'class="relations-svg wide"' in picture
+
+
 def relationship_picture(chart_id: str, title: str, desc: str, centre: str, nodes: list[Node],
                          centre_note: str = "", most: int = 16) -> Markup | None:
     """The record and up to `most` nodes around it as inline SVG, or None when `dot` is missing or fails (the page

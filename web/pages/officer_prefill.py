@@ -21,9 +21,11 @@ from web.pages.applying import check_declared
 from web.pages.guards import purpose_for, record_view, services, signed_in, today, visitor
 from web.pages.officer_common import (
     AUDIENCE,
+    as_label,
     bilingual,
     bp,
     label_of,
+    labelled,
     masked,
     material_name,
     relation,
@@ -103,7 +105,7 @@ def field_rows(form: PrefilledForm, posted: Mapping[str, str] | None, kinds: Map
         if f.material_id in kinds and not (f.source or "").startswith("material["):
             source = f"{source} · {material_name(kinds[f.material_id])}"
         rows.append({"name": f.name, "label": bilingual(f.label_zh, f.label_en),
-                     "value": term("sex", shown) if (f.source or "").endswith(".sex") else shown or "",
+                     "value": as_label(term("sex", shown)) if (f.source or "").endswith(".sex") else shown or "",
                      "input": typed if typed is not None else (shown or ""), "provenance": f.provenance,
                      "source": source, "origin": _("from %(source)s", source=source) if f.source else source,
                      "date": f.material_date, "locked": f.locked,
@@ -163,6 +165,28 @@ def warnings(label: str, sid: str, snapshot: Snapshot, codes: tuple[str, ...], d
     return {c: {"reason": reason_words(c, r), "open": open_.get(c)} for c, r in reasons.items()}
 
 
+def _summary(page: dict) -> dict:
+    """The error summary's lines and the id each links to: a form field by its label, a confirmation by its
+    service, the choices by their first box."""
+    errors, rows = page["errors"], page.get("rows") or []
+    labels = {"services": _("Services to fill in together"), "service": _("File applications for"),
+              "applicant": _("Who is at the window"), **{r["name"]: r["label"] for r in rows}}
+    anchors = {r["name"]: f"p-{r['name']}" for r in rows}
+    first = page["offered"][0].code if page["offered"] else ""
+    anchors |= {"services": f"s-{first}", "applicant": f"a-{page['people'][0]['pid']}" if page["people"] else "main"}
+    if page.get("form"):
+        anchors["service"] = f"f-service-{page['form'].services[0]}"
+    for name in errors:
+        if name.startswith("confirm-"):
+            code = name.removeprefix("confirm-")
+            labels[name], anchors[name] = service_name(code), f"f-confirm-{code}"
+    return {"summary": labelled(errors, labels), "anchors": anchors}
+
+
+def _show(template: str, page: dict, status: int):
+    return render_template(template, **page, **_summary(page)), status
+
+
 def render(kind: str, sid: str, purpose: str, codes: list[str], *, applicant: str | None = None,
            pretick: bool = False, printing: bool = False, status: int = 200, errors: dict | None = None,
            posted: Mapping[str, str] | None = None, chosen: list[str] | None = None,
@@ -173,7 +197,7 @@ def render(kind: str, sid: str, purpose: str, codes: list[str], *, applicant: st
     page = {"kind": kind, "sid": sid, "offered": offered, "selected": codes, "errors": errors, "form": None,
             "due": {}, "pretick": False, "people": [], "applicant": None}
     if not codes and not pretick:
-        return render_template("officer/prefill.html", **page), status
+        return _show("officer/prefill.html", page, status)
     snapshot, related = load(label, sid, applicant, errors)
     status = 422 if "applicant" in errors else status
     due = due_now(snapshot, services().catalog, today())
@@ -182,13 +206,13 @@ def render(kind: str, sid: str, purpose: str, codes: list[str], *, applicant: st
     page.update(selected=codes, due=due, pretick=pretick and bool(codes))
     if not codes:  # nothing due: the chooser says so much about the record
         record_view(label, sid, "services due at the window", purpose=purpose)
-        return render_template("officer/prefill.html", **page), status
+        return _show("officer/prefill.html", page, status)
     try:
         form = prefill(snapshot, services().catalog, codes, today(), related)
     except Rejected as exc:
         errors["services"] = _("choose services from the list for this record") if exc.field == "services" \
             else exc.reason
-        return render_template("officer/prefill.html", **page), 422
+        return _show("officer/prefill.html", page, 422)
     record_reads(label, sid, "prefill " + ",".join(form.services), related, purpose)
     kinds = {m.mid: m.kind for snap in (snapshot, *related.values()) for m in snap.materials}
     ticked = [c for c in form.services if c in (chosen or codes)] or [form.services[0]]  # to file: as chosen
@@ -200,6 +224,7 @@ def render(kind: str, sid: str, purpose: str, codes: list[str], *, applicant: st
                 people=at_the_window(label, sid, snapshot, form), applicant=filler.subject_id if filler else None,
                 warnings=warnings(label, sid, snapshot, form.services, due),
                 title=(snapshot.person or snapshot.entity).name)
+    page.update(_summary(page))
     return render_template("officer/print.html" if printing else "officer/prefill.html", **page), status
 
 
