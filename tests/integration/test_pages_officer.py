@@ -313,7 +313,7 @@ def test_the_queue_lists_undecided_applications_by_decision_date_with_cards(app,
     assert all(p.id_number not in page for p in people)
     assert page.count('class="badge red"') == 2  # the red row and the department's red card
     assert "护照" in page  # the one-stop centre's officer sees every department
-    rows = re.findall(r'<tr class="card-(\w+)"><th scope="row">([\d-]+)</th>', page)
+    rows = re.findall(r'<tr class="card-(\w+)"><th scope="row" data-label="[^"]+">([\d-]+) ', page)
     assert [d for _c, d in rows] == sorted(d for _c, d in rows) and len(rows) == 4
     assert decided.aid not in page and fresh.aid not in page and near.aid not in page and passport.aid not in page
     text = officer(app, svc, "police1", department=police).get("/officer/queue").get_data(as_text=True)
@@ -340,9 +340,15 @@ def test_the_dashboard_is_for_supervisors_with_charts_and_their_figures(app, svc
     answer = boss.get("/officer/dashboard")
     page = answer.get_data(as_text=True)
     assert answer.status_code == 200 and page.count("<svg") == 3 and page.count('role="img"') == 3
-    day_row = rf'<th scope="row">{TODAY.isoformat()}</th>\s*<td>1</td>\s*<td>1</td>'  # channel sms; total
+    day = TODAY.isoformat()  # channel sms; total: each count a link to its list
+    link = rf'<a href="/officer/dashboard/notices\?day={day}'
+    day_row = (rf'<th scope="row" class="status" data-label="[^"]+">{day}</th>\s*'
+               rf'<td data-label="[^"]+">{link}&amp;channel=sms"[^>]*>1</a></td>\s*'
+               rf'<td data-label="[^"]+">{link}"[^>]*>1</a></td>')
     assert re.search(day_row, page), page
-    assert re.search(r'<th scope="row">居民户口簿</th><td>1</td><td>1</td>', page)  # reused once
+    assert re.search(r'<th scope="row" data-label="[^"]+">居民户口簿</th>\s*<td data-label="[^"]+">'
+                     r'<a href="/officer/dashboard/reuse\?kind=hukou"[^>]*>1</a></td><td data-label="[^"]+">1</td>',
+                     page)  # reused once
     # the due items are a walk over the whole district: the page asks a job to count them, and does not wait
     assert "正在统计" in page and "居民身份证有效期满换领" not in page
     assert [j.id for j in svc.queues["default"].get_jobs()] == [f"due-counts-{TODAY.isoformat()}"]
@@ -352,7 +358,8 @@ def test_the_dashboard_is_for_supervisors_with_charts_and_their_figures(app, svc
     run_jobs(svc, ("default",))
     page = boss.get("/officer/dashboard").get_data(as_text=True)
     assert page.count("<svg") == 4 and "正在统计" not in page
-    assert re.search(r'<th scope="row">居民身份证有效期满换领</th><td>1</td>', page), page  # due in the next 90 days
+    assert re.search(r'<th scope="row" data-label="[^"]+">居民身份证有效期满换领</th><td data-label="[^"]+">1</td>',
+                     page), page  # due in the next 90 days
     assert json.loads(svc.redis.get(f"officer:dashboard:due:{TODAY.isoformat()}"))["id_card_renewal"] == 1
 
 

@@ -19,14 +19,13 @@ from web.pages.guards import purpose_for, record_view, refuse, services, signed_
 from web.pages.identity import person_number
 from web.pages.officer_common import PLURAL, bilingual, bp, days_left, load, masked, term
 from web.pages.officer_desk import may_decide
+from web.pages.officer_desk_words import card_label, status_label, time_left
 from web.usecases import applications as usecases
 
 NOTE_LIMIT = 500
 NOTE_REQUIRED = ("needs_correction", "rejected")
-# Every status of an application's life (profiles.matters), as the officer's pages say it.
-STATUS = {"draft": _l("draft"), "submitted": _l("submitted"), "needs_correction": _l("needs correction"),
-          "approved": _l("approved"), "rejected": _l("rejected"), "withdrawn": _l("withdrawn"),
-          "settled": _l("settled by a filing")}
+MISSING_NOTE = {"needs_correction": _l("Say which fields or materials the applicant must correct"),
+                "rejected": _l("Give the reason for rejecting the application")}
 BADGE = {"approved": "ok", "rejected": "bad", "needs_correction": "warn"}  # site.css badge colours; others muted
 DECIDED = {"approved": _l("approved"), "needs_correction": _l("returned for correction"),
            "rejected": _l("rejected")}  # what the flash after a decision says was done
@@ -35,7 +34,8 @@ OFFICER_ACTOR = re.compile(r"^(?P<name>.+) · (?P<centre>.+) \((?P<window>[^()\s
 
 
 def status_word(status: str | None) -> str:
-    return str(STATUS.get(status or "", status or ""))
+    """An application's status as a label ("Submitted"), the same on every officer page."""
+    return status_label(status)
 
 
 @bp.context_processor
@@ -97,8 +97,14 @@ def _decision_page(app: Application, purpose: str, status: int = 200, *, errors:
     history = [(t.at.astimezone(services().settings.zone), t) for t in services().applications.history(app.aid)]
     return render_template("officer/decision.html", app=app, applicant=applicant(app), purpose=purpose,
                            errors=errors or {}, outcome=outcome, note=note, conflict=conflict,
-                           fields=_field_rows(app), history=history, card=shown_card,
-                           days_left=days_left(app.decide_by)), status
+                           fields=_field_rows(app), history=history, card=shown_card, card_label=card_label(shown_card),
+                           time_left=time_left(days_left(app.decide_by)), anchors=_anchors(outcome)), status
+
+
+def _anchors(outcome: str) -> dict[str, str]:
+    """Where the error summary's links go: the note of the form that was sent (three forms share the name)."""
+    sent = outcome if outcome in OUTCOMES else "approved"
+    return {"note": f"f-note-{sent}", "outcome": f"f-note-{sent}"}
 
 
 @bp.route("/applications/<aid>/decision", methods=["GET", "POST"])
@@ -114,6 +120,8 @@ def decision(aid: str):
         return _decision_page(app, purpose)
     outcome = request.form.get("outcome") or ""
     note, note_error = note_text(request.form.get("note"), required=outcome in NOTE_REQUIRED)
+    if note_error is not None and not note:  # said as what to do, in the summary and at the field alike
+        note_error = str(MISSING_NOTE.get(outcome, note_error))
     errors = {"note": note_error} if note_error else {}
     if outcome not in OUTCOMES:
         errors = {"outcome": _("choose to approve, to return for correction or to reject")}
@@ -126,7 +134,7 @@ def decision(aid: str):
     except Conflict:  # decided, withdrawn or returned meanwhile, in another tab or by a colleague
         now = application(aid)
         return _decision_page(now, purpose, 409, conflict=_(
-            "This application was not decided again: it is already %(status)s. Nothing was changed.",
+            "This application was not decided again: its status is now “%(status)s”. Nothing was changed.",
             status=status_word(now.status)))
     record_view(decided.subject_label, decided.subject_id,
                 f"decision {outcome} on application {decided.number or decided.service}", purpose=purpose)
