@@ -32,6 +32,7 @@ _PATTERNS = (
     (re.compile(r"^filed application (?P<codes>\w+) at the window$"), "filed"),
     (re.compile(r"^recorded (?P<thing>material|event) (?P<code>\w+) at the window$"), "recorded"),
     (re.compile(r"^(?P<what>revealed (?:ID|phone) number) \(reason: (?P<reason>.*)\)$", re.S), "revealed"),
+    (re.compile(r"^printed the (?P<paper>application form|receipt) with the full (?P<numbers>.+)$"), "printed"),
 )
 
 
@@ -57,5 +58,15 @@ def what_said(what: str) -> str:
         if kind == "recorded":
             thing = _("a material") if g["thing"] == "material" else _("a life event")
             return _("%(thing)s recorded at the window (%(code)s)", thing=thing, code=g["code"])
+        if kind == "printed":  # web/pages/officer_paper.py: the paper the applicant signs, their numbers in full
+            receipt = g["paper"] == "receipt"
+            if g["numbers"] == "ID number":
+                return _("printed the receipt with your full ID number") if receipt \
+                    else _("printed the application form with your full ID number")
+            if g["numbers"] == "phone number":
+                return _("printed the receipt with your full phone number") if receipt \
+                    else _("printed the application form with your full phone number")
+            return _("printed the receipt with your full ID number and phone number") if receipt \
+                else _("printed the application form with your full ID number and phone number")
         return _("%(what)s (reason: %(reason)s)", what=fixed[g["what"]], reason=g["reason"])
     return what
