@@ -1,8 +1,11 @@
-"""Officers of the one-stop window: their accounts (argon2 hash, role, department) and signing in."""
+"""Officers of the one-stop window: their accounts (argon2 hash, role, department), signing in, and the record of
+what administrators did to accounts and API keys."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import neo4j
 
@@ -86,6 +89,46 @@ class Officers:
             database_=self.database)[0]
         if not records:
             raise NotFound("officer", username)
+
+
+    # --- added for the admin page: listing, password reset, the administrators' record ---------------------------
+    def all(self) -> list[Officer]:
+        """Every account, active ones first, then by user name."""
+        rows = self.driver.execute_query(
+            "MATCH (o:Officer) RETURN o ORDER BY o.active DESC, o.username", database_=self.database,
+            routing_=neo4j.RoutingControl.READ)[0]
+        return [_officer(r["o"]) for r in rows]
+
+    def reset_password(self, username: str, password: str) -> None:
+        """A new password (checked by profiles.passwords, like at creation); the old one stops working at once."""
+        digest = hash_password(password)
+        records = self.driver.execute_query(
+            "MATCH (o:Officer {username: $u}) SET o.pw_hash = $h RETURN o.username", u=username, h=digest,
+            database_=self.database)[0]
+        if not records:
+            raise NotFound("officer", username)
+
+    def record_action(self, actor: Actor, action: str, target: str) -> None:
+        """What an administrator did (created, disabled, reset an account; created, revoked a key), kept for good."""
+        self.driver.execute_query(
+            "CREATE (:AdminAction {aaid: $id, at: $at, actor: $actor, role: $role, action: $action, target: $target})",
+            id=str(uuid.uuid4()), at=datetime.now(UTC), actor=actor.name, role=actor.role, action=action,
+            target=target, database_=self.database)
+
+    def actions(self, limit: int = 50) -> list[AdminAction]:
+        rows = self.driver.execute_query(
+            "MATCH (a:AdminAction) RETURN a ORDER BY a.at DESC LIMIT $limit", limit=limit, database_=self.database,
+            routing_=neo4j.RoutingControl.READ)[0]
+        return [AdminAction(r["a"]["at"].to_native(), r["a"]["actor"], r["a"]["action"], r["a"]["target"])
+                for r in rows]
+
+
+@dataclass(frozen=True)
+class AdminAction:
+    at: datetime
+    actor: str
+    action: str  # created_officer | disabled_officer | enabled_officer | reset_password | created_key | revoked_key
+    target: str
 
 
 def _officer(node) -> Officer:

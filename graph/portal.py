@@ -94,3 +94,10 @@ class Portal:
         rows = self._read("MATCH (r:Refusal) RETURN r ORDER BY r.at DESC LIMIT $limit", limit=limit)
         return [Refusal(r["r"]["at"].to_native(), r["r"]["actor"], r["r"]["role"], r["r"]["path"], r["r"]["reason"])
                 for r in rows]
+
+    def refusals_of_roles(self, roles: tuple[str, ...], limit: int = 200) -> list[Refusal]:
+        """The refused attempts of these roles only (the officers'), newest first."""
+        rows = self._read("MATCH (r:Refusal) WHERE r.role IN $roles RETURN r ORDER BY r.at DESC LIMIT $limit",
+                          roles=list(roles), limit=limit)
+        return [Refusal(r["r"]["at"].to_native(), r["r"]["actor"], r["r"]["role"], r["r"]["path"], r["r"]["reason"])
+                for r in rows]

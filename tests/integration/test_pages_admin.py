@@ -13,6 +13,7 @@ from tests.integration.pages_fixtures import pages_sandbox, pages_services, page
 from tests.integration.pages_helpers import make_officer, post, sign_in_officer
 from tests.integration.test_pages_officer import _Audit
 
+ADMIN = "/officer/admin"  # the admin page, with the keys, the officer accounts and the refusals
 KEYS = "/officer/admin/keys"
 CATALOG = "/api/v1/catalog/services"
 SHOWN_KEY = re.compile(r"lk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}")
@@ -44,7 +45,9 @@ def created_key(admin, name: str = "民政局婚姻登记系统", role: str = "s
 
 def test_an_admin_lists_the_keys_without_their_secrets(app, svc, admin):
     cli_key = svc.api_keys.create("civil-affairs-bureau", "system")
-    page = admin.get(KEYS)
+    moved = admin.get(KEYS)  # the keys' old address leads to the admin page
+    assert moved.status_code == 303 and moved.headers["Location"] == ADMIN + "#h-keys"
+    page = admin.get(ADMIN)
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     kid, secret = cli_key.split("_", 2)[1:]
@@ -52,14 +55,14 @@ def test_an_admin_lists_the_keys_without_their_secrets(app, svc, admin):
     assert secret not in text and hashlib.sha256(secret.encode()).hexdigest() not in text
     assert "API密钥" in text and "从未使用" in text  # Chinese by default, never used yet
     assert f'href="/officer/admin/keys/{kid}/revoke"' in text
-    assert 'href="/officer/admin/keys"' in admin.get("/officer").get_data(as_text=True)  # in the navigation
+    assert 'href="/officer/admin"' in admin.get("/officer").get_data(as_text=True)  # in the navigation
 
 
 def test_an_admin_creates_a_key_shown_once_that_works_against_the_api(app, svc, admin):
     key = created_key(admin)
     client = app.test_client()
     assert client.get(CATALOG, headers=bearer(key)).status_code == 200
-    listed = admin.get(KEYS).get_data(as_text=True)
+    listed = admin.get(ADMIN).get_data(as_text=True)
     assert "民政局婚姻登记系统" in listed and key.split("_")[1] in listed
     assert key not in listed and key.split("_", 2)[2] not in listed  # the answer page was the only showing
     [info] = svc.api_keys.all_keys()
@@ -86,9 +89,9 @@ def test_an_admin_revokes_a_key_after_confirming_and_it_gets_401_at_once(app, sv
     assert client.get(CATALOG, headers=bearer(key)).status_code == 200  # asking to confirm revokes nothing
 
     done = post(admin, f"{KEYS}/{kid}/revoke")
-    assert done.status_code == 303 and done.headers["Location"] == KEYS
+    assert done.status_code == 303 and done.headers["Location"] == ADMIN + "#h-keys"
     assert client.get(CATALOG, headers=bearer(key)).status_code == 401
-    listed = admin.get(KEYS).get_data(as_text=True)
+    listed = admin.get(ADMIN).get_data(as_text=True)
     assert "已吊销" in listed and f"{KEYS}/{kid}/revoke" not in listed  # no revoke button for a revoked key
     again = post(admin, f"{KEYS}/{kid}/revoke", follow_redirects=True)
     assert "此前已被吊销" in again.get_data(as_text=True)
@@ -100,8 +103,9 @@ def test_other_officers_are_refused_and_recorded(app, svc, role):
     key = svc.api_keys.create("civil-affairs-bureau", "system")
     kid = key.split("_")[1]
     client = officer(app, svc, f"{role}1", role)
-    assert 'href="/officer/admin/keys"' not in client.get("/officer").get_data(as_text=True)
-    tries = [("GET", KEYS), ("POST", KEYS), ("GET", f"{KEYS}/{kid}/revoke"), ("POST", f"{KEYS}/{kid}/revoke")]
+    assert 'href="/officer/admin' not in client.get("/officer").get_data(as_text=True)
+    tries = [("GET", ADMIN), ("GET", KEYS), ("POST", KEYS), ("GET", f"{KEYS}/{kid}/revoke"),
+             ("POST", f"{KEYS}/{kid}/revoke")]
     for method, path in tries:
         before = len(svc.portal.refusals())
         answer = client.get(path) if method == "GET" else post(client, path, {"name": "mine", "role": "admin"})
@@ -124,7 +128,7 @@ def test_posts_without_the_csrf_token_are_400_and_change_nothing(app, svc, admin
 
 def test_the_key_pages_have_one_h1_ordered_headings_labelled_inputs_and_scoped_headers(app, svc, admin):
     kid = svc.api_keys.create("civil-affairs-bureau", "system").split("_")[1]
-    pages = {"list": admin.get(KEYS), "confirm": admin.get(f"{KEYS}/{kid}/revoke"),
+    pages = {"list": admin.get(ADMIN), "confirm": admin.get(f"{KEYS}/{kid}/revoke"),
              "created": post(admin, KEYS, {"name": "window-scripts", "role": "officer"}),
              "refused": post(admin, KEYS, {"name": "", "role": "root"})}
     for what, answer in pages.items():

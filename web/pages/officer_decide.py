@@ -15,6 +15,7 @@ from profiles.errors import Conflict, NotFound
 from profiles.matters import OUTCOMES
 from profiles.models import Application, Transition
 from profiles.text import RefusedText, clean_text
+from web.pages import officer_paper as paper
 from web.pages.guards import purpose_for, record_view, refuse, services, signed_in, today, visitor
 from web.pages.identity import person_number
 from web.pages.officer_common import PLURAL, bilingual, bp, days_left, load, masked, term
@@ -176,6 +177,10 @@ def receipt(aid: str):
         abort(404)
     record_view(first.subject_label, first.subject_id,
                 "receipt of application " + ", ".join(a.number or a.service for a in filed), purpose=purpose)
-    rows = [{"app": a, "by": received_by(services().applications.history(a.aid))} for a in filed]
+    # The receipt is the applicant's paper: their own numbers in full, recorded as a reveal (officer_paper).
+    numbers = paper.full_numbers(first.subject_label, first.subject_id)
+    paper.record_printing(first.subject_label, first.subject_id, "receipt", numbers, purpose)
+    rows = [{"app": a, "by": received_by(services().applications.history(a.aid)),
+             "qr": paper.receipt_qr(a.subject_label, a.subject_id, a.aid, a.number)} for a in filed]
     return render_template("officer/receipt.html", rows=rows, by=rows[0]["by"], applicant=applicant(first),
-                           notes=get_flashed_messages(with_categories=True))
+                           numbers=numbers, notes=get_flashed_messages(with_categories=True))

@@ -32,6 +32,7 @@ from web.pages.officer_common import (
     service_name,
     term,
 )
+from web.pages.officer_paper import print_view
 from web.usecases import applications as usecases
 from web.usecases.subjects import SubjectRef
 
@@ -225,7 +226,9 @@ def render(kind: str, sid: str, purpose: str, codes: list[str], *, applicant: st
                 warnings=warnings(label, sid, snapshot, form.services, due),
                 title=(snapshot.person or snapshot.entity).name)
     page.update(_summary(page))
-    return render_template("officer/print.html" if printing else "officer/prefill.html", **page), status
+    if printing:  # the paper the applicant signs: their own numbers in full, recorded as a reveal (officer_paper)
+        return print_view(page, label, sid, form, purpose), status
+    return render_template("officer/prefill.html", **page), status
 
 
 @bp.get("/<any(persons, entities):kind>/<sid>/prefill")
