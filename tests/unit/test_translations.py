@@ -26,7 +26,8 @@ def area_of(path: Path) -> str:
     return name if name in AREAS else "common"
 
 
-def _extracted() -> list[tuple[str, Path, int]]:
+def _extracted() -> list[tuple[str, tuple[str, ...], Path, int]]:
+    """(msgid, every source form, file, line): an ngettext message is keyed by its singular, as the catalogue keys it."""
     sources = [(p, babel_extract) for p in sorted((WEB / "templates").rglob("*.html"))]
     sources += [(p, "python") for p in sorted((WEB / "pages").glob("*.py"))]
     found = []
@@ -34,22 +35,24 @@ def _extracted() -> list[tuple[str, Path, int]]:
         with path.open("rb") as f:
             for line, message, _comments, _context in extract(method, f, keywords=KEYWORDS,
                                                                options={"extensions": "jinja2.ext.i18n"}):
-                found += [(msgid, path, line) for msgid in (message if isinstance(message, tuple) else (message,))
-                          if msgid]
+                forms = tuple(m for m in (message if isinstance(message, tuple) else (message,)) if m)
+                if forms:
+                    found.append((forms[0], forms, path, line))
     return found
 
 
-def page_messages() -> dict[str, str]:
-    """msgid -> where it is used, from the page templates and the page modules (the REST API is not translated)."""
-    found: dict[str, str] = {}
-    for msgid, path, line in _extracted():
-        found.setdefault(msgid, f"{path.relative_to(WEB)}:{line}")
+def page_messages() -> dict[str, tuple[tuple[str, ...], str]]:
+    """msgid -> (its source forms, where it is used), from the page templates and the page modules (the REST API is
+    not translated)."""
+    found: dict[str, tuple[tuple[str, ...], str]] = {}
+    for msgid, forms, path, line in _extracted():
+        found.setdefault(msgid, (forms, f"{path.relative_to(WEB)}:{line}"))
     return found
 
 
 def page_messages_by_area() -> dict[str, set[str]]:
     areas: dict[str, set[str]] = {}
-    for msgid, path, _line in _extracted():
+    for msgid, _forms, path, _line in _extracted():
         areas.setdefault(msgid, set()).add(area_of(path))
     return areas
 
@@ -61,13 +64,17 @@ def test_the_pages_have_strings_to_translate():
 def test_every_page_string_has_a_chinese_translation_with_the_same_placeholders():
     catalog = load_catalog()
     missing, mismatched = [], []
-    for msgid, where in page_messages().items():
+    for msgid, (forms, where) in page_messages().items():
         message = catalog.get(msgid)
-        if message is None or not message.string:
-            missing.append(f"{where}: {msgid!r}")
-        elif set(PLACEHOLDER.findall(msgid)) != set(PLACEHOLDER.findall(message.string)):
-            mismatched.append(f"{where}: {msgid!r} -> {message.string!r}")
-    assert not missing, "untranslated:\n" + "\n".join(missing)
+        translated = message.string if message else None
+        translated = translated if isinstance(translated, tuple) else (translated,)
+        if message is None or not all(translated) or (len(forms) > 1) != isinstance(message.id, tuple):
+            missing.append(f"{where}: {forms!r}")
+            continue
+        wanted = {name for form in forms for name in PLACEHOLDER.findall(form)}
+        if any(set(PLACEHOLDER.findall(text)) != wanted for text in translated):
+            mismatched.append(f"{where}: {forms!r} -> {message.string!r}")
+    assert not missing, "untranslated (or singular/plural not as the code asks):\n" + "\n".join(missing)
     assert not mismatched, "placeholders differ:\n" + "\n".join(mismatched)
 
 
@@ -78,12 +85,12 @@ def test_words_two_areas_share_are_translated_once_in_the_common_file():
         with path.open("rb") as f:
             for message in read_po(f):
                 if message.id:
-                    defined.setdefault(message.id, set()).add(path.name.split(".")[0])
+                    msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+                    defined.setdefault(msgid, set()).add(path.name.split(".")[0])
     misplaced = []
     for msgid, areas in page_messages_by_area().items():
         home = "common" if len(areas) > 1 or "common" in areas else next(iter(areas))
-        # A part's own file (web/i18n/<part>.zh_CN.po, named after no area) may hold it too; another area may not.
-        if defined.get(msgid, {home}) & ({*AREAS, "common"} - {home}):
+        if defined.get(msgid, {home}) != {home}:
             misplaced.append(f"{msgid!r}: used by {sorted(areas)}, translated in {sorted(defined[msgid])}")
     assert not misplaced, "\n".join(misplaced)
 
