@@ -27,7 +27,7 @@ def area_of(path: Path) -> str:
 
 
 def _extracted() -> list[tuple[str, tuple[str, ...], Path, int]]:
-    """(msgid, every source form, file, line): an ngettext message is keyed by its singular, as the catalogue keys it."""
+    """(msgid, every source form, file, line): an ngettext message is keyed by its singular, as catalogues key it."""
     sources = [(p, babel_extract) for p in sorted((WEB / "templates").rglob("*.html"))]
     sources += [(p, "python") for p in sorted((WEB / "pages").glob("*.py"))]
     found = []
