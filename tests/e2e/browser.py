@@ -115,7 +115,7 @@ _ACCESSIBILITY = """() => {
 
 # The README shows these photographs; `make screenshots` runs the browser tests with README_SCREENSHOTS=1, which
 # writes them to docs/screenshots as well (a normal run leaves the tree alone).
-README_SHOTS = {"personal-page.zh-CN", "officer-prefill.en"}
+README_SHOTS = {"every-citizen-citizen-home-1.zh-CN.390", "every-officer-officer-profile-1.zh-CN.1280"}
 README_DIR = PROJECT_ROOT / "docs" / "screenshots"
 
 
