@@ -7,6 +7,7 @@ import os
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from graph.processes import free_port
 from notifier.sandbox import Sandbox
 from profiles.config import PROJECT_ROOT
 from tests.e2e.pagecheck import page_problems
-from tests.integration.pages_helpers import SID, TOKEN, pages_app, send_codes
+from tests.integration.pages_helpers import OFFICER_PASSWORD, SID, TOKEN, pages_app, send_codes
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -59,6 +60,25 @@ def chromium():
         browser.close()
 
 
+def officer_signed_in(chromium, site: Site, username: str = "window1", viewport=DESKTOP_VIEWPORT):
+    """A new browser context with an officer signed in (the sign-in page in Chinese), on "Find a record"."""
+    page = chromium.new_context(viewport=viewport, locale="zh-CN").new_page()
+    page.goto(site.base + "/officer/login")
+    page.get_by_label(re.compile("用户名")).fill(username)
+    page.get_by_label(re.compile("^密码")).fill(OFFICER_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/officer$"))
+    return page
+
+
+def open_record(page, number: str, purpose: str, path: str = r"/officer/(persons|entities)/[^/]+") -> None:
+    """On "Find a record": look a number up with a typed purpose and wait for the profile (at `path`, a pattern)."""
+    page.locator("#f-number").fill(number)
+    page.locator("#f-purpose").fill(purpose)
+    page.get_by_role("button", name=re.compile("打开|Open")).click()
+    page.wait_for_url(re.compile(path + "$"))
+
+
 # Every page records what its Content-Security-Policy blocked (an inline style or script, a foreign source), and
 # `screenshot` fails on any: the pages must work under the policy they are served with.
 _CSP_WATCH = """window.__cspBlocked = [];
@@ -78,20 +98,27 @@ class WatchedBrowser:
         return context
 
 
-@pytest.fixture
-def site(live_environ, clean) -> Iterator[Site]:
+@contextmanager
+def served(live_environ, **config) -> Iterator[Site]:
+    """The app (with `config` on top of the test defaults) served on a free loopback port, with its SMS sandbox."""
     sandbox = Sandbox("127.0.0.1", 0, SID, TOKEN, callback_delay_ms=0).start()
     port = free_port()
-    app = pages_app(live_environ, sandbox.url, PUBLIC_URL=f"http://127.0.0.1:{port}", QUIET_HOURS="00:00-00:00")
+    app = pages_app(live_environ, sandbox.url, PUBLIC_URL=f"http://127.0.0.1:{port}", QUIET_HOURS="00:00-00:00",
+                    **config)
     server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield Site(f"http://127.0.0.1:{port}", app, sandbox)
     finally:
         server.shutdown()
         app.extensions["lifecycle"].close()
         sandbox.stop()
+
+
+@pytest.fixture
+def site(live_environ, clean) -> Iterator[Site]:
+    with served(live_environ) as served_site:
+        yield served_site
 
 
 # What a screen reader and a keyboard need, checked on every page a browser test photographs: a language, one h1,

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.browser import DESKTOP_VIEWPORT, PHONE_VIEWPORT, screenshot
+from tests.e2e.browser import DESKTOP_VIEWPORT, PHONE_VIEWPORT, officer_signed_in, open_record, screenshot
 from tests.e2e.test_pages_in_browser import sign_in, to_english
-from tests.integration.pages_helpers import OFFICER_PASSWORD, make_entity, make_officer, make_person
+from tests.integration.pages_helpers import make_entity, make_officer, make_person
 
 PHONE = "+8613812340111"
 REP_PHONE = "+8613812340112"
@@ -22,17 +22,9 @@ SYSTEM = "人社局社保待遇系统"
 def officer_looks(chromium, site, username: str, number: str, purpose: str, kind: str, sid: str,
                   reveal_phone: bool = False) -> None:
     """Sign in at the window, open the record with a typed purpose, and reveal the phone number if asked."""
-    context = chromium.new_context(viewport=DESKTOP_VIEWPORT, locale="zh-CN")
-    page = context.new_page()
-    page.goto(site.base + "/officer/login")
-    page.get_by_label(re.compile("用户名")).fill(username)
-    page.get_by_label(re.compile("^密码")).fill(OFFICER_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/officer$"))
-    page.locator("#f-number").fill(number)
-    page.locator("#f-purpose").fill(purpose)
-    page.get_by_role("button", name=re.compile("打开|Open")).click()
-    page.wait_for_url(re.compile(rf"/officer/{kind}/{sid}$"))
+    page = officer_signed_in(chromium, site, username)
+    context = page.context
+    open_record(page, number, purpose, f"/officer/{kind}/{sid}")
     if reveal_phone:
         page.goto(f"{site.base}/officer/persons/{sid}/reveal")
         page.locator("#f-what").select_option("phone")

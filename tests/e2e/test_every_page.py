@@ -14,10 +14,10 @@ from urllib.parse import quote, urlsplit
 from notifier.scan import start_scan
 from notifier.services import install
 from profiles.models import Actor, Relation
-from tests.e2e.browser import DESKTOP_VIEWPORT, PHONE_VIEWPORT, screenshot
+from tests.e2e.browser import DESKTOP_VIEWPORT, PHONE_VIEWPORT, officer_signed_in, open_record, screenshot
 from tests.e2e.test_pages_in_browser import hukou, local_today, newborn_family, sign_in
 from tests.integration.notify_helpers import at, material, notices, run_jobs
-from tests.integration.pages_helpers import OFFICER_PASSWORD, make_entity, make_officer, make_person
+from tests.integration.pages_helpers import make_entity, make_officer, make_person
 from web.usecases.accounts import create_api_key
 from web.usecases.applications import decide, file_application
 from web.usecases.subjects import SubjectRef
@@ -101,24 +101,6 @@ class Walk:
             queue.extend(p for p in self.links() if p not in self.seen)
 
 
-def officer_page(chromium, site, username: str):
-    page = chromium.new_context(viewport=DESKTOP_VIEWPORT, locale="zh-CN").new_page()
-    page.goto(site.base + "/officer/login")
-    page.get_by_label(re.compile("用户名")).fill(username)
-    page.get_by_label(re.compile("^密码")).fill(OFFICER_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/officer$"))
-    return page
-
-
-def open_record(page, site, number: str, purpose: str) -> None:
-    page.goto(site.base + "/officer")
-    page.locator("#f-number").fill(number)
-    page.locator("#f-purpose").fill(purpose)
-    page.get_by_role("button", name=re.compile("打开|Open")).click()
-    page.wait_for_url(re.compile(r"/officer/(persons|entities)/[^/]+$"))
-
-
 def a_district(svc, today: date):
     """A family with a newborn, the father's ID card running out, a company he represents, filings made by the
     scan's reminders (drafts) and one at the window."""
@@ -156,18 +138,20 @@ def test_every_page_fits_a_phone_and_a_desk_and_passes_axe(site, chromium):
     father, baby, _rep, company, filed, report = a_district(svc, today)
     walks = []
 
-    officer = officer_page(chromium, site, "lead1")
-    open_record(officer, site, father.id_number, "核对材料")
+    officer = officer_signed_in(chromium, site, "lead1")
+    open_record(officer, father.id_number, "核对材料")
     walks.append(Walk(site, officer, "officer"))
     walks[-1].walk(f"/officer/persons/{father.pid}")
-    open_record(officer, site, baby.id_number, "办理新生儿出生一件事")
+    officer.goto(site.base + "/officer")
+    open_record(officer, baby.id_number, "办理新生儿出生一件事")
     walks[-1].walk(f"/officer/persons/{baby.pid}")
-    open_record(officer, site, company.uscc, "办理企业年报")
+    officer.goto(site.base + "/officer")
+    open_record(officer, company.uscc, "办理企业年报")
     walks[-1].walk(f"/officer/entities/{company.eid}")
     walks[-1].walk("/officer")
     walks[-1].walk(f"/officer/persons/{father.pid}/reveal")
 
-    admin = officer_page(chromium, site, "root1")
+    admin = officer_signed_in(chromium, site, "root1")
     walks.append(Walk(site, admin, "admin"))
     walks[-1].walk("/officer")
 

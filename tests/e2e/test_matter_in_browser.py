@@ -10,10 +10,10 @@ from datetime import timedelta
 
 from notifier.scan import start_scan
 from notifier.services import install
-from tests.e2e.browser import DESKTOP_VIEWPORT, PHONE_VIEWPORT, screenshot
+from tests.e2e.browser import PHONE_VIEWPORT, officer_signed_in, open_record, screenshot
 from tests.e2e.test_pages_in_browser import hukou, local_today, sign_in
 from tests.integration.notify_helpers import at, material, run_jobs
-from tests.integration.pages_helpers import OFFICER_PASSWORD, make_officer, make_person
+from tests.integration.pages_helpers import make_officer, make_person
 
 PHONE = "+8613812340201"
 SERVICE = "id_card_renewal"
@@ -45,15 +45,8 @@ def test_the_window_files_the_citizen_sees_it_filed_it_is_corrected_and_approved
     make_officer(svc, "lead1", name="王主管", role="supervisor")
 
     # The window files the renewal for the citizen standing there.
-    desk = chromium.new_context(viewport=DESKTOP_VIEWPORT, locale="zh-CN").new_page()
-    desk.goto(site.base + "/officer/login")
-    desk.get_by_label(re.compile("用户名")).fill("lead1")
-    desk.get_by_label(re.compile("^密码")).fill(OFFICER_PASSWORD)
-    desk.get_by_role("button", name="登录").click()
-    desk.locator("#f-number").fill(me.id_number)
-    desk.locator("#f-purpose").fill("窗口受理身份证换领")
-    desk.get_by_role("button", name=re.compile("打开|Open")).click()
-    desk.wait_for_url(re.compile(rf"/officer/persons/{me.pid}$"))
+    desk = officer_signed_in(chromium, site, "lead1")
+    open_record(desk, me.id_number, "窗口受理身份证换领", f"/officer/persons/{me.pid}")
     desk.goto(f"{site.base}/officer/persons/{me.pid}/prefill?services={SERVICE}")
     filing = desk.locator("form").filter(has=desk.get_by_role("button", name=re.compile("受理|File")))
     fill_empty_text_inputs(filing, "有效期满换领")

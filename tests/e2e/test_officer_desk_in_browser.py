@@ -13,9 +13,9 @@ from graph.notices import NoticeRow
 from profiles.applications import decide_by
 from profiles.models import Actor, Application
 from profiles.privacy import mask_id_number
-from tests.e2e.browser import DESKTOP_VIEWPORT, PHONE_VIEWPORT, screenshot
+from tests.e2e.browser import DESKTOP_VIEWPORT, PHONE_VIEWPORT, officer_signed_in, screenshot
 from tests.e2e.test_pages_in_browser import local_today, to_english
-from tests.integration.pages_helpers import OFFICER_PASSWORD, make_officer, make_person
+from tests.integration.pages_helpers import make_officer, make_person
 
 PURPOSE = "核查未送达的提醒"
 
@@ -51,12 +51,7 @@ def week_of_notices(svc, today):
 
 
 def signed_in_desk(chromium, site, viewport, english: bool):
-    page = chromium.new_context(viewport=viewport, locale="zh-CN").new_page()
-    page.goto(site.base + "/officer/login")
-    page.get_by_label(re.compile("用户名")).fill("boss")
-    page.get_by_label(re.compile("^密码")).fill(OFFICER_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    page = officer_signed_in(chromium, site, "boss", viewport)
     if english:
         to_english(page)
     return page

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from tests.e2e.browser import DESKTOP_VIEWPORT, PHONE_VIEWPORT, screenshot
+from tests.e2e.browser import DESKTOP_VIEWPORT, PHONE_VIEWPORT, officer_signed_in, open_record, screenshot
 from tests.e2e.test_pages_in_browser import local_today, newborn_family, to_english
-from tests.integration.pages_helpers import OFFICER_PASSWORD, make_officer, make_person
+from tests.integration.pages_helpers import make_officer, make_person
 from tests.integration.test_pages_officer_picture import PURPOSE, family
 
 VIEWPORTS = ((PHONE_VIEWPORT, "phone"), (DESKTOP_VIEWPORT, "desktop"))
@@ -19,23 +19,10 @@ VIEWPORTS = ((PHONE_VIEWPORT, "phone"), (DESKTOP_VIEWPORT, "desktop"))
 
 def desk(site, chromium, viewport=DESKTOP_VIEWPORT, english=True):
     """An officer signed in (the sign-in page in Chinese, then English unless told otherwise), on "Find a record"."""
-    context = chromium.new_context(viewport=viewport, locale="zh-CN")
-    page = context.new_page()
-    page.goto(site.base + "/officer/login")
-    page.get_by_label(re.compile("用户名")).fill("window1")
-    page.get_by_label(re.compile("^密码")).fill(OFFICER_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/officer$"))
+    page = officer_signed_in(chromium, site, "window1", viewport)
     if english:
         to_english(page)
-    return context, page
-
-
-def open_record(page, number: str, pid: str) -> None:
-    page.locator("#f-number").fill(number)
-    page.locator("#f-purpose").fill(PURPOSE)
-    page.get_by_role("button", name=re.compile("Open the record|打开档案")).click()
-    page.wait_for_url(re.compile(rf"/officer/persons/{pid}$"))
+    return page.context, page
 
 
 def focused_id(page) -> str:
@@ -70,7 +57,7 @@ def test_the_recording_form_shows_only_the_chosen_kinds_fields_and_a_death_needs
     make_officer(svc, "window1", name="李窗口")
     for viewport, name in VIEWPORTS:
         context, page = desk(site, chromium, viewport)
-        open_record(page, person.id_number, person.pid)
+        open_record(page, person.id_number, PURPOSE, f"/officer/persons/{person.pid}")
         page.goto(f"{site.base}/officer/persons/{person.pid}/record")
         events = page.locator("#e-kind")
         assert not page.locator("#e-address").is_visible() and not page.locator("#e-spouse_pid").is_visible()
@@ -85,7 +72,7 @@ def test_the_recording_form_shows_only_the_chosen_kinds_fields_and_a_death_needs
         context.close()
 
     context, page = desk(site, chromium, PHONE_VIEWPORT)
-    open_record(page, person.id_number, person.pid)
+    open_record(page, person.id_number, PURPOSE, f"/officer/persons/{person.pid}")
     page.goto(f"{site.base}/officer/persons/{person.pid}/record")
     on = local_today(svc) - timedelta(days=1)
     page.locator("#e-kind").select_option("death")
@@ -121,7 +108,7 @@ def test_every_window_page_passes_the_page_check_on_a_phone_and_a_desktop(site, 
             lang = "en" if english else "zh-CN"
             if english:
                 screenshot(page, f"officer-home-{name}.en")
-            open_record(page, father.id_number, father.pid)
+            open_record(page, father.id_number, PURPOSE, f"/officer/persons/{father.pid}")
             assert page.locator("#relations").count() == 1
             frame = page.locator("figure.scroll-frame")
             assert frame.get_attribute("tabindex") == "0" and frame.get_attribute("role") == "region"
@@ -136,7 +123,7 @@ def test_every_window_page_passes_the_page_check_on_a_phone_and_a_desktop(site, 
                 page.goto(f"{site.base}/officer/persons/{father.pid}/record")
                 screenshot(page, f"officer-window-{name}.en")
             page.goto(f"{site.base}/officer")
-            open_record(page, baby.id_number, baby.pid)
+            open_record(page, baby.id_number, PURPOSE, f"/officer/persons/{baby.pid}")
             page.goto(f"{site.base}/officer/persons/{baby.pid}/prefill")
             screenshot(page, f"officer-prefill-{name}.{lang}")  # zh-CN and en
             if name == "phone":  # the checklist is stacked cards, the state first

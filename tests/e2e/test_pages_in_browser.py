@@ -11,9 +11,9 @@ from datetime import date, timedelta
 from notifier.scan import start_scan
 from notifier.services import install
 from profiles.models import LifeEvent, Material, Relation
-from tests.e2e.browser import DESKTOP_VIEWPORT, PHONE_VIEWPORT, screenshot
+from tests.e2e.browser import DESKTOP_VIEWPORT, PHONE_VIEWPORT, officer_signed_in, screenshot
 from tests.integration.notify_helpers import NID_IN_LINK, at, material, run_jobs
-from tests.integration.pages_helpers import OFFICER_PASSWORD, make_entity, make_officer, make_person
+from tests.integration.pages_helpers import make_entity, make_officer, make_person
 
 PHONE = "+8613812340101"
 PARENT_PHONE = "+8613812340102"
@@ -173,13 +173,8 @@ def test_an_officer_prefills_the_birth_bundle_and_the_parent_sees_the_look(site,
     make_officer(svc, "window1", name="李窗口")
     purpose = "办理新生儿出生一件事"
 
-    context = chromium.new_context(viewport=DESKTOP_VIEWPORT, locale="zh-CN")
-    page = context.new_page()
-    page.goto(site.base + "/officer/login")
-    page.get_by_label(re.compile("用户名")).fill("window1")
-    page.get_by_label(re.compile("^密码")).fill(OFFICER_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/officer$"))
+    page = officer_signed_in(chromium, site)
+    context = page.context
     page.locator("#f-number").fill(baby.id_number)
     page.get_by_role("button", name=re.compile("打开|Open")).click()  # no purpose yet: refused, nothing shown
     assert page.locator("#e-purpose").count() == 1 and "陈小宝" not in page.content()

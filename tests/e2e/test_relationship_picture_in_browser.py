@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.browser import DESKTOP_VIEWPORT, PHONE_VIEWPORT, screenshot
-from tests.integration.pages_helpers import OFFICER_PASSWORD, make_officer
+from tests.e2e.browser import DESKTOP_VIEWPORT, PHONE_VIEWPORT, officer_signed_in, open_record, screenshot
+from tests.integration.pages_helpers import make_officer
 from tests.integration.test_pages_officer_picture import PURPOSE, family
 
 # Each box and the extent of its text as drawn (getBBox: the browser's fonts, in the SVG's own units).
@@ -27,17 +27,9 @@ def test_the_picture_fits_its_labels_in_the_browser_and_a_box_opens_the_relative
     father, _mother, children, _company = family(svc)
     make_officer(svc, "window1")
     for viewport, name in ((DESKTOP_VIEWPORT, "desktop"), (PHONE_VIEWPORT, "phone")):
-        context = chromium.new_context(viewport=viewport, locale="zh-CN")
-        page = context.new_page()
-        page.goto(site.base + "/officer/login")
-        page.get_by_label(re.compile("用户名")).fill("window1")
-        page.get_by_label(re.compile("^密码")).fill(OFFICER_PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(re.compile(r"/officer$"))
-        page.locator("#f-number").fill(father.id_number)
-        page.locator("#f-purpose").fill(PURPOSE)
-        page.get_by_role("button", name=re.compile("打开|Open")).click()
-        page.wait_for_url(re.compile(rf"/officer/persons/{father.pid}$"))
+        page = officer_signed_in(chromium, site, "window1", viewport)
+        context = page.context
+        open_record(page, father.id_number, PURPOSE, f"/officer/persons/{father.pid}")
         for language in ("zh-CN", "en"):
             if language == "en":
                 page.get_by_role("link", name="English").click()

@@ -7,21 +7,17 @@ is photographed at 390 and 1280 px (the main ones in zh-CN and English) through 
 from __future__ import annotations
 
 import re
-import threading
 from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from graph.processes import free_port
-from notifier.sandbox import Sandbox
 from notifier.scan import start_scan
 from notifier.services import install
-from tests.e2e.browser import DESKTOP_VIEWPORT, PHONE_VIEWPORT, Site, screenshot
+from tests.e2e.browser import DESKTOP_VIEWPORT, PHONE_VIEWPORT, screenshot, served
 from tests.e2e.test_pages_in_browser import hukou, sign_in, to_english
 from tests.integration.notify_helpers import NID_IN_LINK, at, material, run_jobs
-from tests.integration.pages_helpers import SID, TOKEN, make_person, pages_app
+from tests.integration.pages_helpers import make_person
 from web.pages import sessions
 
 PHONE = "+8613812348101"
@@ -43,18 +39,8 @@ def to_chinese(page) -> None:
 @pytest.fixture
 def limited_site(live_environ, clean):
     """The site with a strict limit per address: the second code request within five minutes is refused."""
-    sandbox = Sandbox("127.0.0.1", 0, SID, TOKEN, callback_delay_ms=0).start()
-    port = free_port()
-    app = pages_app(live_environ, sandbox.url, PUBLIC_URL=f"http://127.0.0.1:{port}", QUIET_HOURS="00:00-00:00",
-                    LOGIN_LIMIT_ADDRESS="1 per 5 minutes")
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield Site(f"http://127.0.0.1:{port}", app, sandbox)
-    finally:
-        server.shutdown()
-        app.extensions["lifecycle"].close()
-        sandbox.stop()
+    with served(live_environ, LOGIN_LIMIT_ADDRESS="1 per 5 minutes") as limited:
+        yield limited
 
 
 def test_the_429_page_says_how_long_to_wait_and_the_link_leads_back(limited_site, chromium):

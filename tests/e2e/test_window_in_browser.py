@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.browser import DESKTOP_VIEWPORT, screenshot
+from tests.e2e.browser import officer_signed_in, open_record, screenshot
 from tests.e2e.test_matter_in_browser import fill_empty_text_inputs
 from tests.e2e.test_pages_in_browser import local_today, newborn_family
-from tests.integration.pages_helpers import OFFICER_PASSWORD, make_officer
+from tests.integration.pages_helpers import make_officer
 
 
 def test_due_services_are_ticked_a_not_due_one_warns_the_mother_fills_the_form_and_one_receipt_lists_both(
@@ -19,15 +19,8 @@ def test_due_services_are_ticked_a_not_due_one_warns_the_mother_fills_the_form_a
     father, mother, baby = newborn_family(svc, local_today(svc))
     make_officer(svc, "window1", name="李窗口")
 
-    desk = chromium.new_context(viewport=DESKTOP_VIEWPORT, locale="zh-CN").new_page()
-    desk.goto(site.base + "/officer/login")
-    desk.get_by_label(re.compile("用户名")).fill("window1")
-    desk.get_by_label(re.compile("^密码")).fill(OFFICER_PASSWORD)
-    desk.get_by_role("button", name="登录").click()
-    desk.locator("#f-number").fill(baby.id_number)
-    desk.locator("#f-purpose").fill("办理新生儿出生一件事")
-    desk.get_by_role("button", name=re.compile("打开|Open")).click()
-    desk.wait_for_url(re.compile(rf"/officer/persons/{baby.pid}$"))
+    desk = officer_signed_in(chromium, site)
+    open_record(desk, baby.id_number, "办理新生儿出生一件事", f"/officer/persons/{baby.pid}")
 
     # Opened without a choice: what is due now is ticked, and the form is filled in for it.
     desk.goto(f"{site.base}/officer/persons/{baby.pid}/prefill")
