@@ -1,6 +1,7 @@
 """Officer accounts and the refusals log on the admin page (issue 18), with real Neo4j and Redis: creating an account
 (a password meeting the rules), bad input naming its field with nothing written and the typed values kept, disabling
-(it cannot sign in) and enabling again, resetting a password, each action recorded; other roles refused."""
+(it cannot sign in, its open sessions end) and enabling again, resetting a password (its sessions end too), each
+action recorded; other roles refused."""
 
 from __future__ import annotations
 
@@ -81,6 +82,30 @@ def test_a_disabled_officer_cannot_sign_in_until_enabled_again(app, svc, admin):
     assert post(admin, f"{OFFICERS}/window2/active", {"active": "1"}).status_code == 303
     assert can_sign_in(app, "window2", OFFICER_PASSWORD)
     assert [a.action for a in svc.officers.actions()] == ["enabled_officer", "disabled_officer"]
+
+
+def signed_out(client) -> bool:
+    """The officer's browser is sent to sign in when it asks for its first page again."""
+    answer = client.get("/officer")
+    return answer.status_code == 303 and "/officer/login" in answer.headers["Location"]
+
+
+def test_disabling_an_account_ends_the_sessions_it_has_open(app, svc, admin):
+    at_window, at_home = officer(app, svc, "window2", "officer"), app.test_client()
+    assert sign_in_officer(at_home, "window2").status_code == 303
+    other = officer(app, svc, "window9", "officer")
+    assert not signed_out(at_window) and not signed_out(at_home)
+    assert post(admin, f"{OFFICERS}/window2/active", {"active": "0"}).status_code == 303
+    assert signed_out(at_window) and signed_out(at_home)
+    assert not signed_out(other) and not signed_out(admin)  # only that officer's sessions end
+
+
+def test_a_password_reset_ends_the_sessions_opened_with_the_old_password(app, svc, admin):
+    at_window = officer(app, svc, "window3", "officer")
+    assert post(admin, f"{OFFICERS}/window3/password", {"password": "Another-good-one-42"}).status_code == 303
+    assert signed_out(at_window)
+    assert post(admin, f"{OFFICERS}/admin1/password", {"password": "Admins-own-new-one-42"}).status_code == 303
+    assert not signed_out(admin)  # an admin resetting their own password stays signed in where they did it
 
 
 def test_an_admin_cannot_disable_their_own_account(app, svc, admin):

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from graph.officers import ROLES as OFFICER_ROLES
 from profiles.errors import Conflict, NotFound, Rejected
 from profiles.passwords import MIN_LENGTH, check_new
+from web.pages import sessions
 from web.pages.applying import form_text
 from web.pages.guards import services, signed_in, visitor
 from web.pages.officer_admin_view import ADMINS, MAX_NAME, admin_page, officer_role
@@ -79,14 +80,16 @@ def officer_active(username: str):
     active = request.form.get("active") == "1"
     try:
         set_officer_active(services(), visitor().actor, username, active, visitor().username or "")
+        if not active:
+            sessions.end_officer_sessions(username)
     except NotFound:
         abort(404)
     except Rejected:
         flash(_("You cannot disable your own account."), "error")
         return redirect(url_for(".admin") + "#h-officers", code=303)
     flash(_("The account %(username)s can sign in again.", username=username) if active else
-          _("The account %(username)s is disabled: it cannot sign in any more. Its records stay.",
-            username=username), "ok")
+          _("The account %(username)s is disabled: it cannot sign in any more, and wherever it was signed in it is "
+            "signed out. Its records stay.", username=username), "ok")
     return redirect(url_for(".admin") + "#h-officers", code=303)
 
 
@@ -105,6 +108,7 @@ def officer_password(username: str):
     if error:
         return render_template("officer/admin_password.html", account=shown, errors={"password": error}), 422
     reset_officer_password(services(), visitor().actor, username, request.form.get("password") or "")
-    flash(_("The password of %(username)s is reset. Give the officer the new one in person.", username=username),
-          "ok")
+    sessions.end_officer_sessions(username, keep=visitor().sid)
+    flash(_("The password of %(username)s is reset and the account is signed out wherever it was signed in. Give the "
+            "officer the new one in person.", username=username), "ok")
     return redirect(url_for(".admin") + "#h-officers", code=303)

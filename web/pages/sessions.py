@@ -18,6 +18,7 @@ from profiles.privacy import DecryptionError
 
 KINDS = ("citizen", "business", "officer")
 _PREFIX = "pages:session:"
+_OFFICER_SESSIONS = "pages:officer-sessions:"  # + user name: the ids of that officer's sessions, to end them all
 _CONTEXT = "pages.session"
 
 
@@ -65,6 +66,8 @@ def start(kind: str, name: str, **ids: str | None) -> Visitor:
         session["lang"] = lang
     visitor = Visitor(sid=secrets.token_urlsafe(32), kind=kind, name=name, **ids)
     save(visitor)
+    if kind == "officer" and visitor.username:
+        _remember_officer_session(visitor.username, visitor.sid)
     session["sid"] = visitor.sid
     session.permanent = True
     g.visitor = visitor
@@ -125,3 +128,26 @@ def _end_on_server() -> None:
     sid = session.get("sid")
     if isinstance(sid, str):
         _redis().delete(_PREFIX + sid)
+
+
+def end_officer_sessions(username: str, keep: str | None = None) -> int:
+    """Every open session of this officer ends (the account disabled, the password reset), except `keep` (the
+    admin's own, resetting their own password). Returns how many ended."""
+    r = _redis()
+    ended = 0
+    for member in r.smembers(_OFFICER_SESSIONS + username):
+        sid = member.decode() if isinstance(member, bytes) else member
+        if sid != keep:
+            ended += r.delete(_PREFIX + sid)
+            r.srem(_OFFICER_SESSIONS + username, member)
+    return ended
+
+
+def _remember_officer_session(username: str, sid: str) -> None:
+    """Add the session to the officer's set, dropping ids whose sessions have idled out (the set stays small)."""
+    r = _redis()
+    key = _OFFICER_SESSIONS + username
+    gone = [m for m in r.smembers(key) if not r.exists(_PREFIX + (m.decode() if isinstance(m, bytes) else m))]
+    if gone:
+        r.srem(key, *gone)
+    r.sadd(key, sid)
