@@ -6,16 +6,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from graph.enterprise import BUSINESS_NOTICE_KINDS
-from profiles.errors import NotFound
-from profiles.models import ENTITY_KINDS, Application
-from profiles.notices import Notice
+from profiles.models import ENTITY_KINDS
 from profiles.rules import due_items
 from web.pages.access_words import visit_lines
 from web.pages.application_life import numbered
+from web.pages.enterprise_common import bp, business_id, own_notice
 from web.pages.enterprise_view import (
     ANNUAL_REPORT,
     WITHIN_DAYS,
@@ -25,40 +23,10 @@ from web.pages.enterprise_view import (
     yearly_trigger,
 )
 from web.pages.enterprise_words import yearly_window
-from web.pages.guards import refuse, services, signed_in, today, visitor
+from web.pages.guards import services, signed_in, today, visitor
 from web.usecases.notices import mark_read
 
-bp = Blueprint("enterprise", __name__, url_prefix="/biz")
-
 LINK_ORDER = ("LEGAL_REP_OF", "SHAREHOLDER_OF", "EMPLOYED_BY")
-
-
-def business_id() -> str:
-    """The signed-in business, while the person who signed in is still its legal representative: a session
-    outlives a change in the register only until the next page."""
-    v = visitor()
-    if not v.eid or not v.pid or not services().portal.represents(v.pid, v.eid):
-        refuse(403, f"person {v.pid} no longer represents business {v.eid}")
-    return v.eid  # type: ignore[return-value]
-
-
-def own_notice(eid: str, nid: str) -> Notice:
-    """A reminder or a decision about this business, else the attempt is recorded and 404."""
-    notice = services().notices.get(nid)
-    if notice is None or notice.subject_id != eid or notice.kind not in BUSINESS_NOTICE_KINDS:
-        refuse(404, f"notice {nid} is not about business {eid}")
-    return notice  # type: ignore[return-value]
-
-
-def own_application(eid: str, aid: str) -> Application:
-    """One of this business's applications, else the attempt is recorded and 404."""
-    try:
-        app = services().applications.get(aid)
-    except NotFound:
-        app = None
-    if app is None or app.subject_label != "Entity" or app.subject_id != eid:
-        refuse(404, f"application {aid} is not business {eid}'s")
-    return app  # type: ignore[return-value]
 
 
 @bp.route("")

@@ -16,7 +16,7 @@ from profiles.rules import due_items
 from web.pages import enterprise_life as life
 from web.pages import enterprise_words as words
 from web.pages.applying import check_declared, submit, unified_form
-from web.pages.enterprise import bp, business_id, own_application
+from web.pages.enterprise_common import bp, business_id, own_application
 from web.pages.enterprise_view import (
     ANNUAL_REPORT,
     REPORT_YEAR,

@@ -12,7 +12,7 @@ from profiles.models import Application
 from web.pages import application_life as life
 from web.pages import enterprise_words as words
 from web.pages.applying import unified_form
-from web.pages.enterprise import bp, business_id, own_application
+from web.pages.enterprise_common import bp, business_id, own_application
 from web.pages.enterprise_view import field_rows, keep_on_file, labels, shown
 from web.pages.guards import refuse, services, signed_in, today
 
