@@ -70,28 +70,46 @@ class AccessLog:
 
     def record(self, actor: Actor, subject_label: str, subject_id: str, purpose: str, what: str) -> AccessRecord:
         """Append to the subject's chain (its id names it); raises NotFound if there is no such subject."""
-        key, chain = _KEYS[subject_label], subject_id
-        fresh = sign_head(0, GENESIS, self.keys, chain)  # raises NoAuditKey before anything is written
+        [written] = self.record_many(actor, subject_label, [(subject_id, purpose, what)])
+        return written
 
-        def work(tx: neo4j.ManagedTransaction) -> AccessRecord:
-            current = self._take_head(tx, subject_label, chain, fresh)
-            if current is None:
-                raise NotFound(subject_label.lower(), subject_id)
-            problem = head_problem(current, self.keys)
-            if problem:  # signing a new head over a moved one would hide the move for good: refuse, loudly
-                raise ChainBroken(Verdict(0, problem, None, current, chain))
-            now = datetime.now(UTC)
-            at = now.replace(microsecond=now.microsecond // 1000 * 1000)
-            r = sign(AccessRecord(str(uuid.uuid4()), current.seq + 1, at, actor.name, actor.role, purpose, what,
-                                  subject_id, current.hash, "", "", chain), self.keys)
-            moved = sign_head(r.seq, r.hash, self.keys, chain)
-            tx.run(_APPEND.format(label=subject_label, key=key), sid=subject_id, chain=chain, rid=r.rid, seq=r.seq,
-                   at=at, actor=r.actor, role=r.role, purpose=purpose, what=what, prev=r.prev_hash, hash=r.hash,
-                   key_id=r.key_id, head_mac=moved.mac).consume()
-            return r
+    def record_many(self, actor: Actor, subject_label: str,
+                    reads: list[tuple[str, str, str]]) -> list[AccessRecord]:
+        """One system's reads of many subjects, each `(subject_id, purpose, what)` appended to its own chain, in one
+        transaction (all or none; chains locked in id order, so two batches never wait on each other in a circle).
+        Raises NotFound, writing nothing, if any subject is missing."""
+        sign_head(0, GENESIS, self.keys, "")  # raises NoAuditKey before anything is written
 
+        def work(tx: neo4j.ManagedTransaction) -> list[AccessRecord]:
+            order = sorted(range(len(reads)), key=lambda i: reads[i][0])
+            written: dict[int, AccessRecord] = {}
+            for i in order:
+                written[i] = self._append(tx, actor, subject_label, *reads[i])
+            return [written[i] for i in range(len(reads))]
+
+        if not reads:
+            return []
         with self.driver.session(database=self.database) as session:
             return session.execute_write(work)
+
+    def _append(self, tx: neo4j.ManagedTransaction, actor: Actor, subject_label: str, subject_id: str, purpose: str,
+                what: str) -> AccessRecord:
+        key, chain = _KEYS[subject_label], subject_id
+        current = self._take_head(tx, subject_label, chain, sign_head(0, GENESIS, self.keys, chain))
+        if current is None:
+            raise NotFound(subject_label.lower(), subject_id)
+        problem = head_problem(current, self.keys)
+        if problem:  # signing a new head over a moved one would hide the move for good: refuse, loudly
+            raise ChainBroken(Verdict(0, problem, None, current, chain))
+        now = datetime.now(UTC)
+        at = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        r = sign(AccessRecord(str(uuid.uuid4()), current.seq + 1, at, actor.name, actor.role, purpose, what,
+                              subject_id, current.hash, "", "", chain), self.keys)
+        moved = sign_head(r.seq, r.hash, self.keys, chain)
+        tx.run(_APPEND.format(label=subject_label, key=key), sid=subject_id, chain=chain, rid=r.rid, seq=r.seq,
+               at=at, actor=r.actor, role=r.role, purpose=purpose, what=what, prev=r.prev_hash, hash=r.hash,
+               key_id=r.key_id, head_mac=moved.mac).consume()
+        return r
 
     def _take_head(self, tx: neo4j.ManagedTransaction, label: str, chain: str, fresh: ChainHead) -> ChainHead | None:
         """Lock the chain's head (created signed if new) and read it; None when the subject does not exist."""

@@ -102,6 +102,26 @@ def test_an_id_card_expiring_in_30_days_gets_one_sms_once_then_nothing_after_ren
     assert len(sandbox.messages()) == 1 and len(notices(svc)) == 2
 
 
+def test_each_message_sent_is_in_the_recipients_access_log_as_the_reminder_services_use_of_their_contact(
+        svc, sandbox, smtp):
+    citizen = person(svc, phone="+8613800138002", email="zhang@example.cn")
+    material(svc, citizen.pid, "id_card", DAY + timedelta(days=30))
+    scan(svc, DAY)  # 30 days before: the SMS
+    reads = svc.access_log.for_subject(citizen.pid)
+    assert [(r.actor, r.role, r.purpose, r.what) for r in reads] == [
+        ("reminder delivery", "system", "proactive notification",
+         "used the phone number to send a message about id_card_renewal")]
+    scan(svc, DAY)  # nothing sent again, nothing recorded again
+    assert len(svc.access_log.for_subject(citizen.pid)) == 1
+    scan(svc, DAY + timedelta(days=23))  # 7 days before, still unread: another SMS and the e-mail as well
+    assert (len(sandbox.messages(to="+8613800138002")), len(smtp[1].messages)) == (2, 1)
+    assert sorted(r.what for r in svc.access_log.for_subject(citizen.pid)) == [  # one record per message sent
+        "used the e-mail address to send a message about id_card_renewal",
+        "used the phone number to send a message about id_card_renewal",
+        "used the phone number to send a message about id_card_renewal"]
+    assert svc.access_log.verify().verdict.intact  # signed into the person's chain like an officer's read
+
+
 def test_the_daily_job_scans_once_a_day_then_counts_the_dashboards_due_items_after_the_reminders(svc, sandbox):
     citizen = person(svc, phone="+8613800138009")
     material(svc, citizen.pid, "id_card", DAY + timedelta(days=30))

@@ -34,6 +34,9 @@ LI = "李工作 · 禅城区行政服务中心 (window1)"
     ("recorded material birth_certificate at the window", "在窗口登记了出生医学证明", "recorded Medical birth"),
     ("printed the application form with the full ID number and phone number",
      "打印了含您完整身份证号码和手机号码的申请表", "printed the application form with your full ID number and"),
+    ("used the phone number to send a message about id_card_renewal",
+     "使用您的手机号码向您发送关于居民身份证有效期满换领", "used your phone number to send you a message about"),
+    ("used the e-mail address to send a message about id_card_renewal", "使用您的电子邮箱", "used your e-mail address"),
     ("something new", "something new", "something new"),
 ])
 def test_each_thing_done_is_said_in_the_readers_language_without_codes(app, what, zh, en):
@@ -62,6 +65,9 @@ def test_who_read_is_the_officers_name_and_department_never_the_account(app):
                                                           "role": "a department's system"}
         assert reader_said("department feed (command-line import)", "system")["name"] == "a department's data feed"
         assert "p-123" not in str(reader_said("citizen p-123", "citizen"))
+        assert reader_said("reminder delivery", "system") == {"name": "the reminder service", "department": None,
+                                                              "role": "a department's system"}
+        assert purpose_said("proactive notification")["text"] == "to tell you of a service that is due or decided"
     with app.test_request_context("/", headers=ZH):
         assert reader_said(LI, "officer")["role"] == "窗口工作人员"
 

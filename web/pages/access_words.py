@@ -12,6 +12,7 @@ from datetime import datetime, tzinfo
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from notifier.delivery import DELIVERY, DELIVERY_PURPOSE
 from profiles.access_visits import Visit, visits
 from profiles.models import AccessRecord
 from web.pages.guards import services
@@ -68,6 +69,8 @@ _PATTERNS = (
     (re.compile(r"^receipt of application (?P<apps>.+)$"), "receipt"),
     (re.compile(r"^filed application (?P<codes>[\w,]+) at the window$"), "filed"),
     (re.compile(r"^recorded (?P<thing>material|event) (?P<code>\w+) at the window$"), "recorded"),
+    (re.compile(r"^used the (?P<contact>phone number|e-mail address) to send a message about (?P<codes>[\w,]+)$"),
+     "sent"),
     (re.compile(r"^named as a possible other parent on the newborn form of \S+$"), "possible_parent"),
     (re.compile(r"^revealed (?P<number>ID|phone) number \(reason: (?P<reason>.*)\)$", re.S), "revealed"),
     # the paper the applicant signs shows their numbers in full (issue 18's print view, web/pages/officer_paper.py)
@@ -150,6 +153,14 @@ def _pattern_said(kind: str, g: dict[str, str], yours: bool) -> str:
         return _("recorded %(thing)s at the window", thing=name)
     if kind == "printed":
         return _printed(g["paper"] == "receipt", g["numbers"] == "ID number", yours)
+    if kind == "sent":
+        if g["contact"] == "phone number":
+            return (_("used your phone number to send you a message about %(services)s", services=_services(g["codes"]))
+                    if yours else _("used the phone number to send a message about %(services)s",
+                                    services=_services(g["codes"])))
+        return (_("used your e-mail address to send you a message about %(services)s", services=_services(g["codes"]))
+                if yours else _("used the e-mail address to send a message about %(services)s",
+                                services=_services(g["codes"])))
     if kind == "possible_parent":
         return _("named as a possible other parent on a newborn's form")
     return _("saw %(number)s (reason: %(reason)s)", number=_full_number(g["number"], yours), reason=g["reason"])
@@ -180,7 +191,8 @@ def reader_said(actor: str, role: str) -> dict[str, str | None]:
     if found and role in ("officer", "supervisor", "admin"):
         return {"name": found["name"], "department": found["department"], "role": _role(role)}
     cli = {"operator (command line)": _("an administrator, from the command line"),
-           "department feed (command-line import)": _("a department's data feed")}
+           "department feed (command-line import)": _("a department's data feed"),
+           DELIVERY.name: _("the reminder service")}
     return {"name": cli.get(actor, actor), "department": None, "role": _role(role)}
 
 
@@ -210,7 +222,7 @@ def _offered(purpose: str) -> str | None:
 def purpose_said(purpose: str) -> dict[str, str | None]:
     """{text, lang, label}: an offered purpose translated; a typed one as typed, labelled with its language (and
     marked with it for screen readers) when that is not the page's."""
-    offered = _offered(purpose)
+    offered = _("to tell you of a service that is due or decided") if purpose == DELIVERY_PURPOSE else _offered(purpose)
     if offered is not None:
         return {"text": offered, "lang": None, "label": None}
     language = written_in(purpose)
