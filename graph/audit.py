@@ -49,6 +49,18 @@ _APPEND = ("MATCH (s:{label} {{{key}: $sid}}) "
            "key_id: $key_id}})-[:OF]->(s) "
            "WITH r MATCH (h:AuditHead {{chain: $chain}}) "
            "SET h.seq = $seq, h.hash = $hash, h.key_id = $key_id, h.mac = $head_mac, h.unanchored = true")
+# The same three steps for many chains at once (AccessLog.record_many): lock every head in the order given, read them,
+# then create the records and move the heads.
+_LOCK_HEADS = ("UNWIND $rows AS row MATCH (s:{label} {{{key}: row.chain}}) MERGE (h:AuditHead {{chain: row.chain}}) "
+               "ON CREATE SET h.seq = 0, h.hash = $genesis, h.key_id = row.key_id, h.mac = row.mac "
+               "SET h.locked_at = datetime()")
+_READ_HEADS = f"UNWIND $chains AS c MATCH (h:AuditHead {{chain: c}}) RETURN {HEAD_FIELDS}"
+_CREATE_RECORDS = ("UNWIND $rows AS row MATCH (s:{label} {{{key}: row.sid}}) "
+                   "CREATE (r:AccessRecord {{rid: row.rid, chain: row.chain, seq: row.seq, at: row.at, "
+                   "actor: row.actor, role: row.role, purpose: row.purpose, what: row.what, subject_id: row.sid, "
+                   "prev_hash: row.prev, hash: row.hash, key_id: row.key_id}})-[:OF]->(s)")
+_MOVE_HEADS = ("UNWIND $rows AS row MATCH (h:AuditHead {chain: row.chain}) "
+               "SET h.seq = row.seq, h.hash = row.hash, h.key_id = row.key_id, h.mac = row.mac, h.unanchored = true")
 _KEYS = {"Person": "pid", "Entity": "eid"}
 
 
@@ -70,46 +82,66 @@ class AccessLog:
 
     def record(self, actor: Actor, subject_label: str, subject_id: str, purpose: str, what: str) -> AccessRecord:
         """Append to the subject's chain (its id names it); raises NotFound if there is no such subject."""
-        [written] = self.record_many(actor, subject_label, [(subject_id, purpose, what)])
-        return written
+        fresh = sign_head(0, GENESIS, self.keys, subject_id)  # raises NoAuditKey before anything is written
+
+        def work(tx: neo4j.ManagedTransaction) -> AccessRecord:
+            current = self._take_head(tx, subject_label, subject_id, fresh)
+            if current is None:
+                raise NotFound(subject_label.lower(), subject_id)
+            r, moved = self._next(actor, current, subject_id, purpose, what)
+            tx.run(_APPEND.format(label=subject_label, key=_KEYS[subject_label]), sid=subject_id, chain=subject_id,
+                   rid=r.rid, seq=r.seq, at=r.at, actor=r.actor, role=r.role, purpose=purpose, what=what,
+                   prev=r.prev_hash, hash=r.hash, key_id=r.key_id, head_mac=moved.mac).consume()
+            return r
+
+        with self.driver.session(database=self.database) as session:
+            return session.execute_write(work)
 
     def record_many(self, actor: Actor, subject_label: str,
                     reads: list[tuple[str, str, str]]) -> list[AccessRecord]:
         """One system's reads of many subjects, each `(subject_id, purpose, what)` appended to its own chain, in one
-        transaction (all or none; chains locked in id order, so two batches never wait on each other in a circle).
-        Raises NotFound, writing nothing, if any subject is missing."""
-        sign_head(0, GENESIS, self.keys, "")  # raises NoAuditKey before anything is written
+        transaction of four statements whatever the count (all or none; heads locked in id order, so two batches
+        never wait on each other in a circle). Raises NotFound, writing nothing, if a subject is missing."""
+        chains = sorted({sid for sid, _purpose, _what in reads})
+        fresh = [{"chain": c, "key_id": h.key_id, "mac": h.mac}  # raises NoAuditKey before anything is written
+                 for c, h in ((c, sign_head(0, GENESIS, self.keys, c)) for c in chains)]
+        key = _KEYS[subject_label]
 
         def work(tx: neo4j.ManagedTransaction) -> list[AccessRecord]:
-            order = sorted(range(len(reads)), key=lambda i: reads[i][0])
-            written: dict[int, AccessRecord] = {}
-            for i in order:
-                written[i] = self._append(tx, actor, subject_label, *reads[i])
-            return [written[i] for i in range(len(reads))]
+            tx.run(_LOCK_HEADS.format(label=subject_label, key=key), rows=fresh, genesis=GENESIS).consume()
+            heads = {row["chain"]: head(row) for row in tx.run(_READ_HEADS, chains=chains)}
+            missing = [c for c in chains if c not in heads]
+            if missing:
+                raise NotFound(subject_label.lower(), missing[0])
+            written, moved = [], {}
+            for sid, purpose, what in reads:  # a subject read twice: the second record follows the first
+                r, heads[sid] = self._next(actor, heads[sid], sid, purpose, what)
+                written.append(r)
+                moved[sid] = heads[sid]
+            tx.run(_CREATE_RECORDS.format(label=subject_label, key=key),
+                   rows=[{"rid": r.rid, "chain": r.chain, "seq": r.seq, "at": r.at, "actor": r.actor, "role": r.role,
+                          "purpose": r.purpose, "what": r.what, "sid": r.subject_id, "prev": r.prev_hash,
+                          "hash": r.hash, "key_id": r.key_id} for r in written]).consume()
+            tx.run(_MOVE_HEADS, rows=[{"chain": c, "seq": h.seq, "hash": h.hash, "key_id": h.key_id, "mac": h.mac}
+                                      for c, h in moved.items()]).consume()
+            return written
 
         if not reads:
             return []
         with self.driver.session(database=self.database) as session:
             return session.execute_write(work)
 
-    def _append(self, tx: neo4j.ManagedTransaction, actor: Actor, subject_label: str, subject_id: str, purpose: str,
-                what: str) -> AccessRecord:
-        key, chain = _KEYS[subject_label], subject_id
-        current = self._take_head(tx, subject_label, chain, sign_head(0, GENESIS, self.keys, chain))
-        if current is None:
-            raise NotFound(subject_label.lower(), subject_id)
+    def _next(self, actor: Actor, current: ChainHead, subject_id: str, purpose: str,
+              what: str) -> tuple[AccessRecord, ChainHead]:
+        """The signed record after `current`, and the chain's head once it is appended."""
         problem = head_problem(current, self.keys)
         if problem:  # signing a new head over a moved one would hide the move for good: refuse, loudly
-            raise ChainBroken(Verdict(0, problem, None, current, chain))
+            raise ChainBroken(Verdict(0, problem, None, current, current.chain or subject_id))
         now = datetime.now(UTC)
         at = now.replace(microsecond=now.microsecond // 1000 * 1000)
         r = sign(AccessRecord(str(uuid.uuid4()), current.seq + 1, at, actor.name, actor.role, purpose, what,
-                              subject_id, current.hash, "", "", chain), self.keys)
-        moved = sign_head(r.seq, r.hash, self.keys, chain)
-        tx.run(_APPEND.format(label=subject_label, key=key), sid=subject_id, chain=chain, rid=r.rid, seq=r.seq,
-               at=at, actor=r.actor, role=r.role, purpose=purpose, what=what, prev=r.prev_hash, hash=r.hash,
-               key_id=r.key_id, head_mac=moved.mac).consume()
-        return r
+                              subject_id, current.hash, "", "", subject_id), self.keys)
+        return r, sign_head(r.seq, r.hash, self.keys, subject_id)
 
     def _take_head(self, tx: neo4j.ManagedTransaction, label: str, chain: str, fresh: ChainHead) -> ChainHead | None:
         """Lock the chain's head (created signed if new) and read it; None when the subject does not exist."""

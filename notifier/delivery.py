@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 import structlog
 from rq import Queue, Retry
 
+from notifier.delivery_reads import record_or_queue
 from notifier.email import EmailError
 from notifier.sending import send_all
 from notifier.services import Services, current
@@ -21,7 +22,7 @@ from notifier.templates import Reminder, Rendered, render
 from notifier.throttle import Throttled
 from profiles.catalog import model
 from profiles.errors import NotFound
-from profiles.models import Actor, Application, Transition
+from profiles.models import Application, Transition
 from profiles.notices import DECISION_KINDS, Contact, Notice, backoff, next_day_start, quiet_until
 from profiles.prefill import prefill
 from profiles.rules import Snapshot, due_items
@@ -29,9 +30,6 @@ from profiles.rules import Snapshot, due_items
 log = structlog.get_logger(__name__)
 
 _DECISIONS = frozenset(DECISION_KINDS.values())
-# How the person's access log names this job's use of their phone number or e-mail address (web.pages.access_words).
-DELIVERY = Actor("reminder delivery", "system")
-DELIVERY_PURPOSE = "proactive notification"
 JOB_RETRY = Retry(max=3, interval=[10, 60, 300])  # Neo4j restarting, a deadlock: the batch reloads, so it may run again
 
 
@@ -207,9 +205,6 @@ class Batch:
     def _send(self, notices: list[Notice], contacts: dict[str, Contact]) -> None:
         if not notices:
             return
-        self.services.access_log.record_many(DELIVERY, "Person", [  # recorded before the number is used, or not sent
-            (n.recipient_id, DELIVERY_PURPOSE, f"used the {'phone number' if n.channel == 'sms' else 'e-mail address'} "
-             f"to send a message about {n.service}") for n in notices])
         results = send_all(self.services, notices, contacts, self._reminder)
         moves, retries = [], defaultdict(list)
         for n in notices:
@@ -242,6 +237,7 @@ class Batch:
                 retries[when].append(n.nid)
                 self.counts["retry"] += 1
         self._move(moves)
+        record_or_queue(self.services, [n for n in notices if not isinstance(results[n.nid][2], Throttled)], JOB_RETRY)
         for when, nids in retries.items():
             enqueue_delivery(self.services, nids, when=when)
 

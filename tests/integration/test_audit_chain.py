@@ -15,6 +15,7 @@ import pytest
 
 from graph.audit import AccessLog
 from profiles.audit import AuditKeys, ChainBroken, sign
+from profiles.errors import NotFound
 from profiles.models import Actor
 from tests.integration.api_helpers import id_number, keys
 
@@ -252,3 +253,23 @@ def test_the_run_commands_migrate_step_upgrades_a_legacy_log(app, pid, driver, s
     write_legacy(driver, settings, pid, 3)
     migrate_graph(settings)
     assert verify(app) == (0, intact(3))
+
+
+def test_a_batch_of_system_reads_extends_each_subjects_chain_in_one_transaction_and_verifies(
+        app, client, auth, six, driver, settings):
+    other = client.post("/api/v1/persons", json={"id_number": id_number(seq=532), "name": "孙六"},
+                        headers=auth["system"]).get_json()["pid"]
+    log = app.extensions["lifecycle"].access_log
+    system = Actor("reminder delivery", "system")
+    written = log.record_many(system, "Person", [(other, "p", "a"), (six, "p", "b"), (other, "p", "c")])
+    assert [(r.subject_id, r.seq, r.what) for r in written] == [(other, 1, "a"), (six, 7, "b"), (other, 2, "c")]
+    assert written[2].prev_hash == written[0].hash  # the same subject twice: the second follows the first
+    assert [r.what for r in log.for_subject(other)] == ["c", "a"]
+    assert verify(app) == (0, intact(9, chains=2))
+
+
+def test_a_batch_naming_a_missing_subject_writes_nothing(app, six, driver, settings):
+    log = app.extensions["lifecycle"].access_log
+    with pytest.raises(NotFound):
+        log.record_many(Actor("reminder delivery", "system"), "Person", [(six, "p", "x"), ("no-such-pid", "p", "y")])
+    assert len(log.for_subject(six)) == 6 and verify(app) == (0, intact(6))

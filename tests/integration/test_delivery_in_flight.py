@@ -147,3 +147,8 @@ def test_refusals_under_the_limits_are_retried_until_each_sms_went_exactly_once(
                           if h.startswith("pending@") and ":retry " in h)
         assert retried == Counter({"20500": rejected.get("500", 0), "20429": rejected.get("20429", 0)}), retried
         assert most_open_at_once(sandbox, 0.1) <= 8
+        # Each request that reached the provider used a phone number, and is in that person's access log once;
+        # a send our own limits held back never reached it, and is in no log.
+        [row] = svc.driver.execute_query("MATCH (r:AccessRecord {actor: 'reminder delivery'}) RETURN count(r) AS n",
+                                         database_=svc.settings.neo4j_database)[0]
+        assert row["n"] == len(sandbox.messages()) + sum(rejected.values())

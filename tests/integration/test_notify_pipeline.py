@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
+from neo4j.exceptions import ServiceUnavailable
 from rq.registry import ScheduledJobRegistry
 
 from graph.processes import free_port
@@ -120,6 +121,25 @@ def test_each_message_sent_is_in_the_recipients_access_log_as_the_reminder_servi
         "used the phone number to send a message about id_card_renewal",
         "used the phone number to send a message about id_card_renewal"]
     assert svc.access_log.verify().verdict.intact  # signed into the person's chain like an officer's read
+
+
+def test_access_records_that_fail_to_be_written_are_queued_and_written_once_and_nothing_is_sent_twice(
+        svc, sandbox, monkeypatch):
+    citizen = person(svc, phone="+8613800138004")
+    material(svc, citizen.pid, "id_card", DAY + timedelta(days=30))
+    real, calls = svc.access_log.record_many, []
+
+    def first_fails(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise ServiceUnavailable("Neo4j went away")
+        return real(*args)
+
+    monkeypatch.setattr(svc.access_log, "record_many", first_fails)
+    scan(svc, DAY)  # the job queued by the failed write runs in the same drain of the queues
+    assert len(calls) == 2 and messages_per_notice(sandbox) == {notices(svc, channel="sms")[0]["nid"]: 1}
+    assert [r.what for r in svc.access_log.for_subject(citizen.pid)] == [
+        "used the phone number to send a message about id_card_renewal"]
 
 
 def test_the_daily_job_scans_once_a_day_then_counts_the_dashboards_due_items_after_the_reminders(svc, sandbox):

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from graph.officers import Officers
 from tests.integration.pages_fixtures import pages_sandbox, pages_services, pages_site  # noqa: F401
 from tests.integration.pages_helpers import OFFICER_PASSWORD, make_person, post, sign_in_officer
 from tests.integration.test_pages_admin import ADMIN, officer
@@ -106,6 +107,29 @@ def test_a_password_reset_ends_the_sessions_opened_with_the_old_password(app, sv
     assert signed_out(at_window)
     assert post(admin, f"{OFFICERS}/admin1/password", {"password": "Admins-own-new-one-42"}).status_code == 303
     assert not signed_out(admin)  # an admin resetting their own password stays signed in where they did it
+
+
+def test_a_session_missing_from_the_officers_index_is_signed_out(app, svc, admin):
+    """Sessions opened before they were indexed per officer could not be ended by a disable: they end now."""
+    at_window = officer(app, svc, "window4", "officer")
+    svc.redis.delete("pages:officer-sessions:window4")
+    assert signed_out(at_window) and not signed_out(admin)
+
+
+def test_an_account_disabled_while_its_password_was_being_checked_gets_no_session(app, svc, admin, monkeypatch):
+    officer(app, svc, "window5", "officer")
+    real = Officers.sign_in
+
+    def disabled_meanwhile(self, username, password):
+        found = real(self, username, password)
+        assert found is not None
+        assert post(admin, f"{OFFICERS}/window5/active", {"active": "0"}).status_code == 303
+        return found
+
+    monkeypatch.setattr(Officers, "sign_in", disabled_meanwhile)
+    late = app.test_client()
+    assert sign_in_officer(late, "window5").status_code == 422
+    assert signed_out(late)
 
 
 def test_an_admin_cannot_disable_their_own_account(app, svc, admin):

@@ -12,7 +12,7 @@ from datetime import datetime, tzinfo
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from notifier.delivery import DELIVERY, DELIVERY_PURPOSE
+from notifier.delivery_reads import DELIVERY, DELIVERY_PURPOSE
 from profiles.access_visits import Visit, visits
 from profiles.models import AccessRecord
 from web.pages.guards import services

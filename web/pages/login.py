@@ -227,6 +227,10 @@ def officer():
         return _form("login/officer.html", 422, username=username,
                      errors={"password": _("user name or password is wrong")})
     visitor = sessions.start("officer", found.name, username=found.username, role=found.role)
+    if not services().officers.get(found.username).active:  # disabled while the password was being checked
+        sessions.end()
+        return _form("login/officer.html", 422, username=username,
+                     errors={"password": _("user name or password is wrong")})
     visitor.data["actor"] = found.actor.name
     visitor.data["department"] = found.department
     sessions.save(visitor)

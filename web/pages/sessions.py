@@ -95,6 +95,10 @@ def current() -> Visitor | None:
             record = json.loads(_cipher().decrypt(raw.decode(), context=_CONTEXT)) if raw is not None else None
         except DecryptionError:  # written before an upgrade, or under a key since retired: signed out
             record = None
+        if record is not None and record["kind"] == "officer" and not _redis().sismember(
+                _OFFICER_SESSIONS + (record["username"] or ""), sid):
+            _redis().delete(_PREFIX + sid)  # ended by an admin (or opened before sessions were indexed): signed out
+            record = None
         if record is not None:
             visitor = Visitor(sid=sid, **record)
             _redis().expire(_PREFIX + sid, _idle())
@@ -127,6 +131,9 @@ def end() -> None:
 def _end_on_server() -> None:
     sid = session.get("sid")
     if isinstance(sid, str):
+        visitor = g.get("visitor")
+        if visitor is not None and visitor.kind == "officer" and visitor.username:
+            _redis().srem(_OFFICER_SESSIONS + visitor.username, sid)
         _redis().delete(_PREFIX + sid)
 
 
