@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from graph.officers import ROLES
 from profiles.errors import Conflict, NotFound, Rejected
+from web.pages import sessions
 
 
 @click.group("officer", help="Officer accounts of the one-stop window console.")
@@ -30,7 +31,8 @@ def officer_create(username: str, name: str, role: str, department: str, passwor
     click.echo(f"created {officer.role} {officer.username} ({officer.name}, {officer.department})")
 
 
-@officer_group.command("disable", help="Stop an officer signing in (their records in the access log stay).")
+@officer_group.command("disable", help="Stop an officer signing in and end the sessions they have open (their records "
+                                       "in the access log stay).")
 @click.argument("username")
 @with_appcontext
 def officer_disable(username: str) -> None:
@@ -38,7 +40,8 @@ def officer_disable(username: str) -> None:
         current_app.extensions["lifecycle"].officers.set_active(username.strip().lower(), False)
     except NotFound as exc:
         raise click.ClickException(f"no officer {username}") from exc
-    click.echo(f"disabled {username}")
+    ended = sessions.end_officer_sessions(username.strip().lower())
+    click.echo(f"disabled {username}; {ended} open session{'s' if ended != 1 else ''} ended")
 
 
 def init_app(app: Flask) -> None:

@@ -101,6 +101,13 @@ def test_disabling_an_account_ends_the_sessions_it_has_open(app, svc, admin):
     assert not signed_out(other) and not signed_out(admin)  # only that officer's sessions end
 
 
+def test_disabling_from_the_command_line_ends_the_sessions_too(app, svc, admin):
+    at_window = officer(app, svc, "window6", "officer")
+    result = app.test_cli_runner().invoke(args=["officer", "disable", "window6"])
+    assert result.exit_code == 0 and "1 open session ended" in result.output
+    assert signed_out(at_window) and not signed_out(admin) and not svc.officers.get("window6").active
+
+
 def test_a_password_reset_ends_the_sessions_opened_with_the_old_password(app, svc, admin):
     at_window = officer(app, svc, "window3", "officer")
     assert post(admin, f"{OFFICERS}/window3/password", {"password": "Another-good-one-42"}).status_code == 303
