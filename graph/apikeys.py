@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 
 import neo4j
 
-from profiles.errors import NotFound
-from profiles.models import Actor
+from profiles.errors import NotFound, Rejected
+from profiles.models import OWN_READERS, Actor
 from profiles.text import clean_text
 
 ROLES = ("system", "officer", "admin")
@@ -56,6 +56,8 @@ class ApiKeys:
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         name = clean_text(name)  # the name is the actor citizens read in their access log; RefusedText is a ValueError
+        if name.strip().casefold() in {reader.casefold() for reader in OWN_READERS}:
+            raise Rejected("name", "is the name the service itself reads under; choose another")
         kid, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
         self.driver.execute_query(
             "CREATE (:ApiKey {kid: $kid, name: $name, role: $role, secret_sha256: $digest, revoked: false, "

@@ -7,12 +7,12 @@ from __future__ import annotations
 import structlog
 
 from notifier.services import Services, current
-from profiles.models import Actor
+from profiles.models import REMINDER_DELIVERY
 from profiles.notices import Notice
 
 log = structlog.get_logger(__name__)
 
-DELIVERY = Actor("reminder delivery", "system")  # how the access log names delivery
+DELIVERY = REMINDER_DELIVERY  # how the access log names delivery
 DELIVERY_PURPOSE = "proactive notification"
 _CONTACT = {"sms": "phone number", "email": "e-mail address"}
 

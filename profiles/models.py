@@ -114,6 +114,14 @@ class Actor:
     role: str
 
 
+# The service's own readers, as the access log names them (web.pages.access_words says them in words). An API key's name
+# is the reader a citizen sees, so no key may take one of these (graph.apikeys).
+OPERATOR = Actor("operator (command line)", "admin")
+DEPARTMENT_FEED = Actor("department feed (command-line import)", "system")
+REMINDER_DELIVERY = Actor("reminder delivery", "system")
+OWN_READERS = frozenset(a.name for a in (OPERATOR, DEPARTMENT_FEED, REMINDER_DELIVERY))
+
+
 @dataclass(frozen=True)
 class AccessRecord:
     rid: str

@@ -20,10 +20,9 @@ from profiles.catalog import CatalogError, check_catalog, load_catalog
 from profiles.catalog.model import coverage
 from profiles.config import load
 from profiles.errors import NotFound
-from profiles.models import Actor
+from profiles.models import OPERATOR
 from web.usecases.accounts import create_api_key, revoke_api_key
 
-OPERATOR = Actor("operator (command line)", "admin")  # who the use cases called from here act as
 
 def init_app(app: Flask) -> None:
     from web import cli_data, cli_jobs, cli_officers

@@ -16,13 +16,13 @@ from datetime import date, datetime
 
 from profiles.errors import Rejected
 from profiles.identifiers import InvalidIdentifier, parse_resident_id, parse_uscc
-from profiles.models import Actor
+from profiles.models import DEPARTMENT_FEED
 from web.usecases.holdings import record_event
 from web.usecases.subjects import SubjectRef
 
 COLUMNS = ("holder_id_number", "holder_uscc", "kind", "occurred_on", "details")
 REQUIRED = ("kind", "occurred_on")
-FEED = Actor("department feed (command-line import)", "system")  # who the events' effects are recorded as
+FEED = DEPARTMENT_FEED  # who the events' effects are recorded as
 NOT_ON_FILE = {"person": "no person with this ID number is on file",
                "entity": "no entity with this unified social credit code is on file"}
 

@@ -78,6 +78,17 @@ def test_a_bad_name_or_role_creates_nothing(app, svc, admin):
     assert svc.api_keys.all_keys() == []
 
 
+def test_a_key_cannot_take_a_name_the_service_itself_reads_under(app, svc, admin):
+    """A key's name is the reader a citizen sees in their access log: "reminder delivery" would pass for the service."""
+    for name in ("reminder delivery", "Reminder Delivery", "operator (command line)"):
+        answer = post(admin, KEYS, {"name": name, "role": "system"})
+        assert answer.status_code == 422 and "本系统自身查阅时使用的名称" in answer.get_data(as_text=True)
+    result = app.test_cli_runner().invoke(args=["apikey", "create", "--role", "system", "--name",
+                                                "department feed (command-line import)"])
+    assert result.exit_code != 0 and "name" in result.output and not SHOWN_KEY.search(result.output)
+    assert svc.api_keys.all_keys() == []
+
+
 def test_an_admin_revokes_a_key_after_confirming_and_it_gets_401_at_once(app, svc, admin):
     key = created_key(admin, name="old-system")
     kid = key.split("_")[1]

@@ -12,9 +12,9 @@ from datetime import datetime, tzinfo
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from notifier.delivery_reads import DELIVERY, DELIVERY_PURPOSE
+from notifier.delivery_reads import DELIVERY_PURPOSE
 from profiles.access_visits import Visit, visits
-from profiles.models import AccessRecord
+from profiles.models import DEPARTMENT_FEED, OPERATOR, REMINDER_DELIVERY, AccessRecord
 from web.pages.guards import services
 from web.pages.i18n import is_chinese
 from web.pages.names import material_name, service_name, text
@@ -190,9 +190,9 @@ def reader_said(actor: str, role: str) -> dict[str, str | None]:
     found = _OFFICER.match(actor)
     if found and role in ("officer", "supervisor", "admin"):
         return {"name": found["name"], "department": found["department"], "role": _role(role)}
-    cli = {"operator (command line)": _("an administrator, from the command line"),
-           "department feed (command-line import)": _("a department's data feed"),
-           DELIVERY.name: _("the reminder service")}
+    cli = {OPERATOR.name: _("an administrator, from the command line"),
+           DEPARTMENT_FEED.name: _("a department's data feed"),
+           REMINDER_DELIVERY.name: _("the reminder service")}
     return {"name": cli.get(actor, actor), "department": None, "role": _role(role)}
 
 

@@ -8,7 +8,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 
 from graph.apikeys import ROLES
-from profiles.errors import NotFound
+from profiles.errors import NotFound, Rejected
 from web.pages import officer_admin_accounts  # noqa: F401  (its routes join bp)
 from web.pages.applying import form_text
 from web.pages.guards import services, signed_in, visitor
@@ -40,7 +40,11 @@ def create_key():
         errors["role"] = _("choose a role from the list")
     if errors:
         return admin_page(422, key_errors=errors, key={"name": name, "role": role})
-    key = create_api_key(services(), visitor().actor, name, role)
+    try:
+        key = create_api_key(services(), visitor().actor, name, role)
+    except Rejected:
+        return admin_page(422, key_errors={"name": _("this is the name the service itself reads under; choose "
+                                                     "another")}, key={"name": name, "role": role})
     answer = make_response(render_template("officer/key_created.html", key=key, name=name,
                                            role=ROLE_NAMES[role]))
     answer.headers["Cache-Control"] = "no-store"  # the secret exists nowhere else: no cache may keep a copy
