@@ -34,7 +34,8 @@ from notifier import redis_client
 from notifier.email import EmailClient
 from notifier.sms import SmsClient
 from profiles.audit import AuditKeys
-from profiles.catalog import Catalog, load_catalog
+from profiles.catalog import Catalog
+from profiles.catalog.loader import load_catalog_once
 from profiles.config import ConfigError, Settings
 from profiles.privacy import BlindIndex, FieldCipher
 
@@ -161,7 +162,7 @@ def build(settings: Settings, *, for_worker: bool = False) -> Services:
     return Services(settings=settings, driver=build_driver(settings), redis=connection, queues=queues,
                     cipher=FieldCipher(settings.data_keys, settings.active_data_key),
                     blind_index=BlindIndex(settings.index_key),
-                    catalog=load_catalog(settings.catalog_dir))  # a broken catalog stops the start, by design
+                    catalog=load_catalog_once(settings.catalog_dir))  # a broken catalog stops the start, by design
 
 
 _current: Services | None = None

@@ -4,8 +4,10 @@ its file, key path and reason. A catalog with any problem is not loaded at all.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -43,6 +45,20 @@ def load_catalog(directory: Path = DEFAULT_DIR) -> model.Catalog:
     if problems:
         raise CatalogError(problems)
     return catalog
+
+
+def load_catalog_once(directory: Path = DEFAULT_DIR) -> model.Catalog:
+    """`load_catalog`, read once per process while no file under `directory` changes: every app, worker and command a
+    process builds shares it (nothing changes a catalog in memory; a file changed on disk is read and checked again)."""
+    digest = hashlib.sha256()
+    for f in sorted(f for f in directory.rglob("*") if f.is_file()):  # the bytes, not times: a write within a tick
+        digest.update(f"{f.relative_to(directory)}\0{len(data := f.read_bytes())}\0".encode() + data)
+    return _loaded(directory.resolve(), digest.hexdigest())
+
+
+@lru_cache(maxsize=8)
+def _loaded(directory: Path, _content: str) -> model.Catalog:
+    return load_catalog(directory)  # a broken catalog raises, and is not kept
 
 
 def check_catalog(directory: Path = DEFAULT_DIR) -> tuple[model.Catalog | None, list[Problem]]:
@@ -160,9 +176,14 @@ def _load_file(directory: Path, name: str, schema, problems: list[Problem]) -> d
         return None
 
 
+# libyaml's parser when PyYAML was built with it (its wheels are): the same safe constructors, several times faster;
+# the catalog is read at every start of the web, the worker and each command.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path, name: str, problems: list[Problem]):
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except FileNotFoundError:
         problems.append(Problem(name, "", "file is missing"))
         return None

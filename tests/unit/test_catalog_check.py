@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from profiles.catalog import DEFAULT_DIR, CatalogError, check_catalog, load_catalog
+from profiles.catalog.loader import load_catalog_once
 from profiles.catalog.model import AgeTrigger, ExpiryTrigger, MonthDay, YearlyTrigger
 
 TEXT = {"zh": "文字", "en": "Text"}
@@ -232,3 +233,19 @@ def test_the_stage_list_is_checked_too(tmp_path):
     (tmp_path / "stages.yaml").unlink()
     _, problems = check_catalog(tmp_path)
     assert any(p.file == "stages.yaml" and p.reason == "file is missing" for p in problems), problems
+
+
+def test_a_catalog_is_read_once_per_process_until_a_file_changes_even_within_one_clock_tick(tmp_path):
+    first = load_catalog_once(write(tmp_path))
+    assert load_catalog_once(tmp_path) is first  # every app a process builds shares the one reading
+    renewal = tmp_path / "services" / "id_card_renewal.yaml"
+    text = renewal.read_text(encoding="utf-8")
+    assert "window_days: 90" in text
+    renewal.write_text(text.replace("window_days: 90", "window_days: 95"), encoding="utf-8")  # the same size
+    again = load_catalog_once(tmp_path)
+    assert again is not first and again.services["id_card_renewal"].triggers[0].window_days == 95
+    renewal.write_text("code: [", encoding="utf-8")
+    with pytest.raises(CatalogError):
+        load_catalog_once(tmp_path)
+    with pytest.raises(CatalogError):  # a broken catalog is not kept: it is read, and refused, again
+        load_catalog_once(tmp_path)

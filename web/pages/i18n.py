@@ -8,6 +8,7 @@ areas can be translated without touching each other's files. A message id in two
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -47,6 +48,12 @@ def compile_catalog(catalog: Catalog) -> Translations:
     return Translations(buffer, domain="messages")
 
 
+@lru_cache(maxsize=2)
+def _translations(directory: Path) -> Translations:
+    """The shipped catalogue, read and compiled once per process (every app the process builds shares it)."""
+    return compile_catalog(load_catalog(directory))
+
+
 class _InMemoryDomain(Domain):
     """Flask-Babel's domain, served from the catalogue compiled at start instead of .mo files on disk."""
 
@@ -78,6 +85,6 @@ def html_lang() -> str:
 def init_app(app: Flask, timezone: str) -> None:
     babel = Babel()
     babel.init_app(app, default_locale=DEFAULT, locale_selector=select_locale, default_timezone=timezone)
-    domain = _InMemoryDomain(compile_catalog(load_catalog()))
+    domain = _InMemoryDomain(_translations(I18N_DIR))
     babel.__dict__["domain_instance"] = domain  # the cached_property Flask-Babel reads its domain from
     app.jinja_env.globals.update(html_lang=html_lang, languages=LANGUAGES)
